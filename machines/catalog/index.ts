@@ -1,0 +1,4 @@
+export * from './interfaces';
+export * from './decode';
+export * from './build';
+export * from '../envelope/report';
