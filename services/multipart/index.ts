@@ -1,0 +1,4 @@
+export * from './parser';
+export * from './attachments';
+export * from './reader';
+export * from './writer';
