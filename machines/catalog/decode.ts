@@ -38,42 +38,27 @@ export type DecodeResult<A> =
   /** Well formed, but not a message of the eight interfaces (§2.2: UNSUPPORTED_OPERATION). */
   | { readonly kind: 'unsupported'; readonly header: HeaderInfo };
 
-const payloadCodecs = <K extends 'directives' | 'events' | 'context'>(kind: K): Map<string, t.Mixed> => {
-  const map = new Map<string, t.Mixed>();
-  for (const spec of INTERFACES) {
-    for (const [name, codec] of Object.entries(spec[kind] as Record<string, t.Mixed>)) map.set(`${spec.namespace}.${name}`, codec);
-  }
-  return map;
-};
-const DIRECTIVE_PAYLOADS = payloadCodecs('directives');
-const EVENT_PAYLOADS = payloadCodecs('events');
-const CONTEXT_PAYLOADS = payloadCodecs('context');
+type Kind = 'directives' | 'events' | 'context';
+
+/** `Namespace.Name` → the codec `make` builds from each payload codec of that kind. */
+const codecsOf = (kind: Kind, make: (namespace: string, name: string, payload: t.Mixed) => t.Mixed): Map<string, t.Mixed> =>
+  new Map(
+    INTERFACES.flatMap((spec) =>
+      Object.entries(spec[kind] as Record<string, t.Mixed>).map(([name, payload]): [string, t.Mixed] => [
+        `${spec.namespace}.${name}`,
+        make(spec.namespace, name, payload),
+      ]),
+    ),
+  );
+const payloadOnly = (_ns: string, _name: string, payload: t.Mixed) => payload;
+const DIRECTIVE_PAYLOADS = codecsOf('directives', payloadOnly);
+const EVENT_PAYLOADS = codecsOf('events', payloadOnly);
+const CONTEXT_PAYLOADS = codecsOf('context', payloadOnly);
 
 /** Full codecs of every message (envelope + payload), e.g. for generating or checking whole messages. */
-export const DIRECTIVE_CODECS: ReadonlyMap<string, t.Mixed> = new Map(
-  INTERFACES.flatMap((spec) =>
-    Object.entries(spec.directives as Record<string, t.Mixed>).map(([name, p]): [string, t.Mixed] => [
-      `${spec.namespace}.${name}`,
-      directiveCodec(spec.namespace, name, p),
-    ]),
-  ),
-);
-export const EVENT_CODECS: ReadonlyMap<string, t.Mixed> = new Map(
-  INTERFACES.flatMap((spec) =>
-    Object.entries(spec.events as Record<string, t.Mixed>).map(([name, p]): [string, t.Mixed] => [
-      `${spec.namespace}.${name}`,
-      eventCodec(spec.namespace, name, p),
-    ]),
-  ),
-);
-export const CONTEXT_CODECS: ReadonlyMap<string, t.Mixed> = new Map(
-  INTERFACES.flatMap((spec) =>
-    Object.entries(spec.context as Record<string, t.Mixed>).map(([name, p]): [string, t.Mixed] => [
-      `${spec.namespace}.${name}`,
-      contextCodec(spec.namespace, name, p),
-    ]),
-  ),
-);
+export const DIRECTIVE_CODECS: ReadonlyMap<string, t.Mixed> = codecsOf('directives', directiveCodec);
+export const EVENT_CODECS: ReadonlyMap<string, t.Mixed> = codecsOf('events', eventCodec);
+export const CONTEXT_CODECS: ReadonlyMap<string, t.Mixed> = codecsOf('context', contextCodec);
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 

@@ -29,25 +29,16 @@ export const INTERFACE_BY_NAMESPACE: ReadonlyMap<string, AnySpec> = new Map(
   INTERFACES.map((spec): [string, AnySpec] => [spec.namespace, spec]),
 );
 
-type DirectivesOf<S> =
-  S extends InterfaceSpec<infer NS, infer D, infer _E, infer _C>
-    ? {
-        [N in keyof D & string]: {
-          header: { namespace: NS; name: N; messageId: string; dialogRequestId?: string };
-          payload: t.TypeOf<D[N]>;
-        };
-      }[keyof D & string]
-    : never;
+/** The messages of one namespace: a header naming each, and its payload's decoded type. */
+type Messages<NS extends string, C extends Codecs> = {
+  [N in keyof C & string]: {
+    header: { namespace: NS; name: N; messageId: string; dialogRequestId?: string };
+    payload: t.TypeOf<C[N]>;
+  };
+}[keyof C & string];
 
-type EventsOf<S> =
-  S extends InterfaceSpec<infer NS, infer _D, infer E, infer _C>
-    ? {
-        [N in keyof E & string]: {
-          header: { namespace: NS; name: N; messageId: string; dialogRequestId?: string };
-          payload: t.TypeOf<E[N]>;
-        };
-      }[keyof E & string]
-    : never;
+type DirectivesOf<S> = S extends InterfaceSpec<infer NS, infer D, infer _E, infer _C> ? Messages<NS, D> : never;
+type EventsOf<S> = S extends InterfaceSpec<infer NS, infer _D, infer E, infer _C> ? Messages<NS, E> : never;
 
 type ContextOf<S> =
   S extends InterfaceSpec<infer NS, infer _D, infer _E, infer C>
