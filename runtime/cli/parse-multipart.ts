@@ -131,7 +131,7 @@ export async function parseMultipartCommand(argv: string[], io: CliIo): Promise<
         if (part.kind !== 'attachment') return;
         // Opened at once, before any byte: hashed as it streams, never held whole.
         const hash = createHash('sha256');
-        const stream = store.open(part.contentId);
+        const stream = part.open();
         pending.push(
           new Promise<void>((resolve) => {
             let bytes = 0;

@@ -14,8 +14,11 @@ export type AvsPart =
   | { readonly kind: 'directive'; readonly text: string; readonly result: DecodeResult<Directive>; readonly headers: PartHeaders }
   /** §11.3: a bare System.Exception object sent as a part (unverified, handled like the Java sample). */
   | { readonly kind: 'exception'; readonly text: string; readonly result: DecodeResult<SystemExceptionBody>; readonly headers: PartHeaders }
-  /** A binary part: its bytes are in the store under `contentId` (open it with `store.open`). */
-  | { readonly kind: 'attachment'; readonly contentId: string; readonly headers: PartHeaders }
+  /**
+   * A binary part, announced at its first byte: `open()` streams it (the same as
+   * `store.open(contentId)`, which a directive naming `cid:<contentId>` can call instead).
+   */
+  | { readonly kind: 'attachment'; readonly contentId: string; readonly headers: PartHeaders; readonly open: () => Readable }
   /** A part that was not used: an unknown type (§1.5.1: skip it) or a JSON part over the limit. */
   | { readonly kind: 'skipped'; readonly bytes: number; readonly headers: PartHeaders; readonly error?: MultipartError };
 
@@ -136,7 +139,7 @@ export class AvsPartReader {
       // §1.5.1: the attachment's consumer may start before its last byte (Speak plays as it streams).
       const id = contentId.replace(/^<(.*)>$/, '$1');
       this.current = { kind: 'attachment', sink: this.store.receive(id), size: 0, overflow: false };
-      this.handlers.onPart({ kind: 'attachment', contentId: id, headers });
+      this.handlers.onPart({ kind: 'attachment', contentId: id, headers, open: () => this.store.open(id) });
     } else {
       this.current = { kind: 'other', size: 0, headers };
     }

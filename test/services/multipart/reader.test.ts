@@ -46,6 +46,14 @@ describe('readMultipart', () => {
     expect(createHash('sha256').update(mp3).digest('hex')).toBe('dbe1cff3f3bed52c49f73ce452dbd6714a9278afb069680160759087256243da');
   });
 
+  it('streams an attachment straight from its part', async () => {
+    const parts = await lastValueFrom(readMultipart(Readable.from([response]), B).pipe(toArray()));
+    const attachment = parts[2];
+    if (attachment.kind !== 'attachment') throw new Error('no attachment');
+    expect(attachment.contentId).toBe(TTS_ID);
+    expect((await readAll(attachment.open())).length).toBe(4034);
+  });
+
   it('matches cid: references to Content-IDs case-insensitively, brackets stripped', async () => {
     const store = new AttachmentStore();
     await lastValueFrom(readMultipart(Readable.from([response]), B, { store }).pipe(toArray()));
