@@ -1,4 +1,4 @@
-// PROTOCOL.md §7: Alerts 1.0, with the optional 1.1 asset fields and the 1.3 DeleteAlerts.
+// PROTOCOL.md §7: Alerts 1.0, with the optional 1.1 asset fields (§3: the version covered).
 import * as t from 'io-ts';
 import { defineInterface } from '../envelope/define';
 import { HttpUrl, IsoDateTime, NonNegativeLong, oneOf } from '../envelope/primitives';
@@ -7,22 +7,17 @@ import { HttpUrl, IsoDateTime, NonNegativeLong, oneOf } from '../envelope/primit
 export const AlertType = oneOf(['TIMER', 'ALARM', 'REMINDER']);
 export type AlertType = t.TypeOf<typeof AlertType>;
 
-/**
- * §7.3 / §16 #3: the docs say an unrecognised type is treated as ALARM (the SDK fails it).
- * We take the safe reading — an alarm that rings rather than one that is lost — so SetAlert
- * accepts any type string and `alertTypeOf` maps an unknown one to ALARM.
- */
-export const alertTypeOf = (type: string): AlertType => (AlertType.is(type) ? type : 'ALARM');
-
-/** §7.3 (1.1) assets: custom sounds; inconsistent assets are ignored by the machine, not rejected. */
+/** §7.3 (1.1) assets: custom sounds. */
 export const AlertAsset = t.type({ assetId: t.string, url: HttpUrl }, 'AlertAsset');
+const AssetList = t.array(AlertAsset);
+const AssetOrder = t.array(t.string);
 
 export const SetAlert = t.intersection(
   [
-    t.type({ token: t.string, type: t.string, scheduledTime: IsoDateTime }),
+    t.type({ token: t.string, type: AlertType, scheduledTime: IsoDateTime }),
     t.partial({
-      assets: t.array(AlertAsset),
-      assetPlayOrder: t.array(t.string),
+      assets: AssetList,
+      assetPlayOrder: AssetOrder,
       backgroundAlertAsset: t.string,
       loopCount: NonNegativeLong,
       loopPauseInMilliSeconds: NonNegativeLong,
@@ -32,13 +27,42 @@ export const SetAlert = t.intersection(
 );
 export type SetAlert = t.TypeOf<typeof SetAlert>;
 
+/**
+ * §7.3: the asset fields are usable only when they are all well formed and consistent (assets
+ * and an order both present, no duplicate assetId, the order and the background asset naming
+ * known assets); otherwise all of them are ignored and the built-in sounds play.
+ */
+export function assetsUsable(p: Record<string, unknown>): boolean {
+  const { assets, assetPlayOrder, backgroundAlertAsset } = p;
+  if (assets === undefined && assetPlayOrder === undefined) return backgroundAlertAsset === undefined;
+  if (!AssetList.is(assets) || !AssetOrder.is(assetPlayOrder)) return false;
+  const ids = new Set(assets.map((a) => a.assetId));
+  if (ids.size !== assets.length) return false;
+  if (!assetPlayOrder.every((id) => ids.has(id))) return false;
+  return backgroundAlertAsset === undefined || (typeof backgroundAlertAsset === 'string' && ids.has(backgroundAlertAsset));
+}
+
+/**
+ * What the runtime makes of a SetAlert before validating it, so an alarm is never lost to a
+ * detail: an unknown type is an ALARM (§7.3, the docs' reading of §16 #3 — the SDK fails it),
+ * unusable asset fields are dropped (§7.3), and a malformed loop setting falls back to its default.
+ */
+export function lenientSetAlert(p: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...p };
+  if (typeof out.type === 'string' && !AlertType.is(out.type)) out.type = 'ALARM';
+  if (!assetsUsable(out)) {
+    delete out.assets;
+    delete out.assetPlayOrder;
+    delete out.backgroundAlertAsset;
+  }
+  for (const key of ['loopCount', 'loopPauseInMilliSeconds']) if (key in out && !NonNegativeLong.is(out[key])) delete out[key];
+  return out;
+}
+
 export const DeleteAlert = t.type({ token: t.string }, 'DeleteAlertPayload');
-/** §7.7 (1.3) */
-export const DeleteAlerts = t.type({ tokens: t.array(t.string) }, 'DeleteAlertsPayload');
 
 /** §7.5: every Alerts event carries only the token. */
 export const AlertEvent = t.type({ token: t.string }, 'AlertEventPayload');
-export const AlertsEvent = t.type({ tokens: t.array(t.string) }, 'AlertsEventPayload');
 
 /** §7.2 */
 export const AlertSummary = t.type({ token: t.string, type: AlertType, scheduledTime: IsoDateTime }, 'Alert');
@@ -49,7 +73,7 @@ export type AlertsState = t.TypeOf<typeof AlertsState>;
 export const Alerts = defineInterface({
   namespace: 'Alerts',
   version: '1.1',
-  directives: { SetAlert, DeleteAlert, DeleteAlerts },
+  directives: { SetAlert, DeleteAlert },
   events: {
     SetAlertSucceeded: AlertEvent,
     SetAlertFailed: AlertEvent,
@@ -59,10 +83,9 @@ export const Alerts = defineInterface({
     AlertStopped: AlertEvent,
     AlertEnteredForeground: AlertEvent,
     AlertEnteredBackground: AlertEvent,
-    DeleteAlertsSucceeded: AlertsEvent,
-    DeleteAlertsFailed: AlertsEvent,
   },
   context: { AlertsState },
   eventsWithContext: [],
   eventsWithDialogRequestId: [],
+  lenient: { SetAlert: lenientSetAlert },
 });

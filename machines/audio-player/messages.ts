@@ -117,7 +117,7 @@ export const AudioPlayer = defineInterface({
   eventsWithContext: [],
   eventsWithDialogRequestId: [],
   // §16 #6: the SDK's defaults for fields AVS is documented to always send.
-  lenientDefaults: {
+  lenient: {
     Play: (p) => {
       const filled = withDefault(withDefault(p, ['playBehavior'], 'ENQUEUE'), ['audioItem', 'audioItemId'], 'anonymous');
       return CidUrl.is(valueAt(filled, ['audioItem', 'stream', 'url']))

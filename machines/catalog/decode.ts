@@ -17,8 +17,9 @@ import type { ContextEntry, Directive, EventMessage } from './interfaces';
 
 export interface DecodeOptions {
   /**
-   * §16 #6: fill in the fields the SDK defaults (playBehavior, clearBehavior, streamFormat,
-   * audioItemId) before validating. The runtime decodes leniently; `avs validate` is strict.
+   * Decode as the runtime does: fill in the fields the SDK defaults (§16 #6: playBehavior,
+   * clearBehavior, streamFormat, audioItemId) and take the protocol's safe readings (§7.3: an
+   * unknown alert type is an ALARM, unusable alert assets are dropped). `avs validate` is strict.
    */
   readonly lenient?: boolean;
 }
@@ -90,8 +91,8 @@ export function decodeDirective(doc: unknown, options: DecodeOptions = {}): Deco
   const key = qualifiedName(header);
   const codec = DIRECTIVE_PAYLOADS.get(key);
   if (!codec) return { kind: 'unsupported', header: info };
-  const defaults = options.lenient ? INTERFACE_BY_NAMESPACE.get(header.namespace)?.lenientDefaults?.[header.name] : undefined;
-  const decoded = decodePayload(codec, defaults ? defaults(payload) : payload, '$.directive.payload');
+  const normalize = options.lenient ? INTERFACE_BY_NAMESPACE.get(header.namespace)?.lenient?.[header.name] : undefined;
+  const decoded = decodePayload(codec, normalize ? normalize(payload) : payload, '$.directive.payload');
   if (!decoded.ok) return { kind: 'invalid', header: info, error: decoded.error };
   // Unknown extra fields stay (§2.2): the directive is the object received, payload decoded.
   return { kind: 'ok', header: info, value: { ...env.right.directive, payload: decoded.value } as Directive };
@@ -171,6 +172,9 @@ export function decodeEvent(doc: unknown): DecodeResult<EventMessage> {
     seen.add(name);
     const r = decodeContextEntry((doc as { context: unknown[] }).context[i], path);
     if (r.kind === 'invalid') return { kind: 'invalid', header: info, error: r.error };
+    if (r.kind === 'unsupported' && INTERFACE_BY_NAMESPACE.has(entry.header.namespace)) {
+      return invalid(`${path}.header.name`, `${entry.header.namespace} has no context state ${JSON.stringify(entry.header.name)} (§2.3)`);
+    }
     // A context entry of an interface outside the eight is passed through unchecked.
     entries.push(r.kind === 'ok' ? r.value : (entry as unknown as ContextEntry));
   }
@@ -219,11 +223,16 @@ export function decodeMessage(doc: unknown, options: DecodeOptions = {}): Decode
       return { ...decodeContextEntry(doc), messageKind: 'context' };
     case 'exception':
       return { ...decodeExceptionBody(doc), messageKind: 'exception' };
-    default:
+    default: {
+      const header = isObject(doc) ? headerInfo(doc.header) : undefined;
+      const unwrapped = header?.messageId !== undefined;
       return {
         kind: 'invalid',
-        ...(isObject(doc) ? (headerInfo(doc.header) ? { header: headerInfo(doc.header) as HeaderInfo } : {}) : {}),
-        error: ruleError('$', 'not an AVS message: expected {"directive":…}, {"event":…}, a context entry or a System.Exception body'),
+        ...(header ? { header } : {}),
+        error: unwrapped
+          ? ruleError('$', 'a message with a messageId must be wrapped as {"directive":…} or {"event":…} (§2.1, §2.2)')
+          : ruleError('$', 'not an AVS message: expected {"directive":…}, {"event":…}, a context entry or a System.Exception body'),
       };
+    }
   }
 }

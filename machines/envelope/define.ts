@@ -19,11 +19,11 @@ export interface InterfaceSpec<NS extends string, D extends Codecs, E extends Co
   /** §2.1: the events that carry a dialogRequestId (only Recognize). */
   readonly eventsWithDialogRequestId: ReadonlyArray<keyof E & string>;
   /**
-   * §16 #6: fields AVS is documented to send but the SDK defaults when missing. Strict
-   * validation (`avs validate`) rejects their absence; the runtime decodes leniently and fills
-   * them in.
+   * What the runtime makes of a directive's payload before validating it: the SDK's defaults for
+   * fields AVS is documented to send (§16 #6), and the safe readings the protocol allows (an
+   * unknown alert type is an ALARM, §7.3). Strict validation (`avs validate`) skips this.
    */
-  readonly lenientDefaults?: { readonly [K in keyof D & string]?: (payload: Record<string, unknown>) => Record<string, unknown> };
+  readonly lenient?: { readonly [K in keyof D & string]?: (payload: Record<string, unknown>) => Record<string, unknown> };
 }
 
 export const defineInterface = <NS extends string, D extends Codecs, E extends Codecs, C extends Codecs>(
@@ -38,7 +38,7 @@ export const valueAt = (obj: unknown, path: readonly string[]): unknown =>
 
 /**
  * A copy of `obj` with `value` put at `path` when the field is missing and every object on the
- * way exists (for lenientDefaults; a malformed payload is left for the codec to reject).
+ * way exists (for `lenient`; a malformed payload is left for the codec to reject).
  */
 export function withDefault(obj: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
   const [head, ...rest] = path;

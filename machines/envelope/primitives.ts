@@ -69,6 +69,25 @@ export const CidUrl = refine('cid:<content-id> URL', (u): u is string => typeof 
 /** An absolute http(s) URL. */
 export const HttpUrl = refine('http(s) URL', isHttpUrl);
 
+/**
+ * §1.1 / §11.3 SetEndpoint: a base URL "possibly with scheme and port" — an http(s) URL, or a
+ * bare `host[:port]`, which means https.
+ */
+export const EndpointUrl = refine('http(s) URL or host[:port]', (u): u is string => {
+  if (typeof u !== 'string' || u.length === 0) return false;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(u)) return isHttpUrl(u);
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(u)) return false;
+  try {
+    return new URL(`https://${u}`).hostname.length > 0;
+  } catch {
+    return false;
+  }
+});
+
+/** The https base URL an endpoint value means (a bare host gets `https://`). */
+export const endpointBaseUrl = (endpoint: string): string =>
+  (/^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`).replace(/\/+$/, '');
+
 /** §8.3 stream.url: an http(s) URL or a `cid:` attachment reference. */
 export const StreamUrl = refine(
   'http(s) URL or cid:<content-id>',

@@ -1,7 +1,7 @@
 // PROTOCOL.md §11.2–§11.4 and §1.5.3: System 1.0 (+1.1 SoftwareInfo), and the System.Exception body.
 import * as t from 'io-ts';
 import { defineInterface } from '../envelope/define';
-import { EmptyPayload, HttpUrl, NonEmptyString, NonNegativeLong, oneOf } from '../envelope/primitives';
+import { EmptyPayload, EndpointUrl, NonEmptyString, NonNegativeLong, oneOf } from '../envelope/primitives';
 
 /** §11.2: the docs want whole hours (a multiple of 3600); older clients sent raw seconds, so both decode. */
 export const UserInactivityReport = t.type({ inactiveTimeInSeconds: NonNegativeLong }, 'UserInactivityReportPayload');
@@ -26,22 +26,25 @@ export const FirmwareVersion = new t.Type<string, string, unknown>(
 export const SoftwareInfo = t.type({ firmwareVersion: FirmwareVersion }, 'SoftwareInfoPayload');
 
 /** §11.3 SetEndpoint: a base URL, possibly with scheme and port. */
-export const SetEndpoint = t.type({ endpoint: HttpUrl }, 'SetEndpointPayload');
+export const SetEndpoint = t.type({ endpoint: EndpointUrl }, 'SetEndpointPayload');
 export type SetEndpoint = t.TypeOf<typeof SetEndpoint>;
 
-/** §11.3 / §1.5.4: the System.Exception codes. */
-export const ExceptionCode = oneOf([
+/** §11.3 / §1.5.4: the System.Exception codes known today. */
+export const KnownExceptionCode = oneOf([
   'INVALID_REQUEST_EXCEPTION',
   'UNAUTHORIZED_REQUEST_EXCEPTION',
   'THROTTLING_EXCEPTION',
   'INTERNAL_SERVICE_EXCEPTION',
   'N/A',
 ]);
-export type ExceptionCode = t.TypeOf<typeof ExceptionCode>;
+export type KnownExceptionCode = t.TypeOf<typeof KnownExceptionCode>;
 
-/** §1.5.3: description is optional and may be null. */
+/**
+ * §1.5.3: `code` is a string (§11.3 types it so, and §1.5.4 handles codes it does not list: an
+ * error body with a new code must still be read); description is optional and may be null.
+ */
 export const ExceptionPayload = t.intersection(
-  [t.type({ code: ExceptionCode }), t.partial({ description: t.union([t.string, t.null], 'string | null') })],
+  [t.type({ code: t.string }), t.partial({ description: t.union([t.string, t.null], 'string | null') })],
   'ExceptionPayload',
 );
 

@@ -1,6 +1,6 @@
 // The `avs` command line: `avs <command> [options]`.
 import { demoCommand } from './demo';
-import { type CliIo, EXIT_OK, EXIT_USAGE, processIo, UsageError } from './io';
+import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, UsageError } from './io';
 import { parseMultipartCommand } from './parse-multipart';
 import { validateCommand } from './validate';
 
@@ -43,6 +43,6 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       return EXIT_USAGE;
     }
     io.err(`avs ${name}: internal error: ${(e as Error).stack ?? String(e)}`);
-    return 70;
+    return EXIT_FAILED;
   }
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { lastValueFrom, tap, EMPTY, catchError } from 'rxjs';
 import { formatDecodeError } from '../../machines/catalog';
@@ -28,16 +29,14 @@ unreadable file.`;
 
 type Listed = Record<string, unknown>;
 
-/** The boundary of the first delimiter line (`--boundary`), after any blank preamble lines. */
+/** The boundary of the first delimiter line (`--boundary`), after any preamble (RFC 2046). */
 export function sniffBoundary(head: Buffer): string | undefined {
-  const text = head.toString('latin1');
-  for (const line of text.split('\r\n')) {
-    if (line.trim() === '') continue;
-    if (!line.startsWith('--')) return undefined;
-    const b = line.slice(2).replace(/[ \t]+$/, '');
-    return isValidBoundary(b) ? b : undefined;
-  }
-  return undefined;
+  const line = head
+    .toString('latin1')
+    .split('\r\n')
+    .find((l) => l.startsWith('--'));
+  const b = line?.slice(2).replace(/[ \t]+$/, '');
+  return b !== undefined && isValidBoundary(b) ? b : undefined;
 }
 
 async function readHead(file: string, bytes: number): Promise<Buffer> {
@@ -86,8 +85,10 @@ function describe(part: AvsPart): Listed {
 
 export async function parseMultipartCommand(argv: string[], io: CliIo): Promise<number> {
   // AVS boundaries start with dashes ("------abcde123"), which parseArgs takes for an option:
-  // `--boundary B` is read as `--boundary=B`.
-  const args = argv.flatMap((a, i) => (a === '--boundary' && i + 1 < argv.length ? [] : argv[i - 1] === '--boundary' ? [`--boundary=${a}`] : [a]));
+  // `--boundary B` is read as `--boundary=B`, unless B is one of our own flags.
+  const flags = new Set(['--open', '--help', '-h']);
+  const joins = (i: number) => argv[i] === '--boundary' && i + 1 < argv.length && !flags.has(argv[i + 1]);
+  const args = argv.flatMap((a, i) => (joins(i) ? [] : i > 0 && joins(i - 1) ? [`--boundary=${a}`] : [a]));
   const { values, positionals } = parseArgs({
     args,
     options: { boundary: { type: 'string' }, open: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
@@ -97,9 +98,9 @@ export async function parseMultipartCommand(argv: string[], io: CliIo): Promise<
     io.out(parseMultipartHelp);
     return EXIT_OK;
   }
-  if (positionals.length !== 1) throw new UsageError('avs parse-multipart: give exactly one FILE (see avs parse-multipart --help)');
+  if (positionals.length !== 1) throw new UsageError('give exactly one FILE (see avs parse-multipart --help)');
   const file = positionals[0];
-  if (values.boundary !== undefined && !isValidBoundary(values.boundary)) throw new UsageError('avs parse-multipart: unusable --boundary');
+  if (values.boundary !== undefined && !isValidBoundary(values.boundary)) throw new UsageError('unusable --boundary');
 
   let boundary = values.boundary;
   try {
@@ -132,23 +133,22 @@ export async function parseMultipartCommand(argv: string[], io: CliIo): Promise<
         // Opened at once, before any byte: hashed as it streams, never held whole.
         const hash = createHash('sha256');
         const stream = part.open();
+        let bytes = 0;
+        stream.on('data', (c: Buffer) => {
+          bytes += c.length;
+          hash.update(c);
+        });
         pending.push(
-          new Promise<void>((resolve) => {
-            let bytes = 0;
-            stream.on('data', (c: Buffer) => {
-              bytes += c.length;
-              hash.update(c);
-            });
-            stream.on('end', () => {
+          // `finished` also settles on a close without an end: no path leaves this pending.
+          finished(stream).then(
+            () => {
               entry.bytes = bytes;
               entry.sha256 = hash.digest('hex');
-              resolve();
-            });
-            stream.on('error', () => {
+            },
+            () => {
               entry.incomplete = true; // broke off with the body: not a completed part
-              resolve();
-            });
-          }),
+            },
+          ),
         );
       }),
       catchError((e: MultipartError) => {

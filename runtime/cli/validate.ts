@@ -43,7 +43,7 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
     io.out(validateHelp);
     return EXIT_OK;
   }
-  if (positionals.length === 0) throw new UsageError('avs validate: no FILE given (see avs validate --help)');
+  if (positionals.length === 0) throw new UsageError('no FILE given (see avs validate --help)');
   let status = EXIT_OK;
   for (const file of positionals) {
     let text: string;

@@ -12,7 +12,7 @@ import * as HeadersParser from 'multipasta/HeadersParser';
 export type MultipartErrorCode =
   | 'NO_BOUNDARY' // no boundary parameter, or an unusable one
   | 'NO_DELIMITER' // the body never had a delimiter line (garbage, or too much preamble)
-  | 'BAD_DELIMITER' // a delimiter line followed by something other than CRLF or `--`
+  | 'BAD_DELIMITER' // a delimiter with padding or `-` but no proper line end (`--b -x`, `--b-x`)
   | 'BAD_HEADERS' // a part's header block is malformed or too large
   | 'PART_TOO_LARGE' // a part over its size limit (reported by the reader, per part)
   | 'TRUNCATED' // the input ended inside a part or before the closing delimiter
@@ -67,6 +67,7 @@ const DASH = 45;
 const SPACE = 32;
 const TAB = 9;
 const CRLF_CRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
 
 /** RFC 2046: 1–70 characters; we also refuse CR/LF, which would break the framing. */
 export function isValidBoundary(boundary: string): boolean {
@@ -88,9 +89,11 @@ export function boundaryFromContentType(contentType: string | undefined): string
 
 export class MultipartParser {
   private state = State.Preamble;
+  private scanState = State.Preamble; // Preamble or Body: where a delimiter match was found
   private readonly needle: Buffer; // CRLF "--" boundary
   private carry: Buffer | undefined; // held-back bytes that may start a delimiter
   private headerBytes: Buffer[] = [];
+  private headerTail: Buffer = EMPTY; // the last bytes of headerBytes, up to three
   private headerSize = 0;
   private tail = Buffer.alloc(0); // bytes of the delimiter line after the boundary
   private preambleSize = 0;
@@ -173,7 +176,8 @@ export class MultipartParser {
     if (at >= 0) {
       this.emitBody(buf, pos, at);
       if (this.state === State.Failed) return buf.length;
-      this.tail = Buffer.alloc(0);
+      this.tail = EMPTY;
+      this.scanState = this.state;
       this.state = State.DelimiterTail;
       return at + needle.length;
     }
@@ -203,6 +207,15 @@ export class MultipartParser {
     for (; i < buf.length; i++) {
       const b = buf[i];
       const n = tail.length;
+      if (n === 0 && b !== DASH && b !== SPACE && b !== TAB && b !== CR) {
+        // Not a delimiter line after all: RFC 2046 forbids "\r\n--boundary" inside a part, but
+        // like Go's mime/multipart we read it followed by anything else as data instead of
+        // failing the whole body (on the downchannel that would cost the connection).
+        this.state = this.scanState;
+        const bytes = Buffer.from(this.needle);
+        this.emitBody(bytes, 0, bytes.length);
+        return i;
+      }
       if (n === 0 && b === DASH) {
         tail = Buffer.from([DASH]);
         continue;
@@ -229,8 +242,9 @@ export class MultipartParser {
         this.endPart();
         this.state = State.Headers;
         this.headerBytes = [];
+        this.headerTail = EMPTY;
         this.headerSize = 0;
-        this.tail = Buffer.alloc(0);
+        this.tail = EMPTY;
         return i + 1;
       }
       return this.badDelimiter(buf.length);
@@ -240,7 +254,7 @@ export class MultipartParser {
   }
 
   private badDelimiter(end: number): number {
-    this.fail('BAD_DELIMITER', 'a delimiter line is followed by something other than CRLF or "--"');
+    this.fail('BAD_DELIMITER', 'a delimiter line ends in something other than CRLF or "--"');
     return end;
   }
 
@@ -262,19 +276,29 @@ export class MultipartParser {
       return buf.length;
     }
     // Look for CRLF CRLF, including across the bytes collected so far.
-    const lookBack = Math.min(3, this.headerSize);
-    const prev = lookBack > 0 ? lastBytes(this.headerBytes, lookBack) : undefined;
-    const window = prev ? Buffer.concat([prev, buf.subarray(pos)]) : buf.subarray(pos);
-    const at = window.indexOf(CRLF_CRLF);
+    const prev = this.headerTail;
+    const lookBack = prev.length;
+    const window = lookBack > 0 ? Buffer.concat([prev, buf.subarray(pos, pos + 4)]) : buf.subarray(pos);
+    let at = window.indexOf(CRLF_CRLF);
+    if (at < 0 && lookBack > 0) {
+      const inBuf = buf.indexOf(CRLF_CRLF, pos);
+      at = inBuf < 0 ? -1 : inBuf - pos + lookBack;
+    }
     const endInBuf = at >= 0 ? pos + at + 4 - lookBack : -1;
     const take = endInBuf >= 0 ? endInBuf - pos : buf.length - pos;
     if (this.headerSize + take > this.maxHeaderBytes) {
       this.fail('BAD_HEADERS', `a part's headers are larger than ${this.maxHeaderBytes} bytes`);
       return buf.length;
     }
-    this.headerBytes.push(Buffer.from(buf.subarray(pos, pos + take)));
+    const taken = Buffer.from(buf.subarray(pos, pos + take));
+    this.headerBytes.push(taken);
     this.headerSize += take;
-    if (endInBuf < 0) return buf.length;
+    if (endInBuf < 0) {
+      // Keep the last three bytes aside: the blank line may straddle this chunk and the next.
+      this.headerTail = Buffer.concat([this.headerTail, taken]).subarray(-3);
+      return buf.length;
+    }
+    this.headerTail = EMPTY;
 
     const block = Buffer.concat(this.headerBytes);
     this.headerBytes = [];
@@ -297,12 +321,6 @@ export class MultipartParser {
     this.handlers.onPartStart(headers);
     return pos;
   }
-}
-
-/** The last `n` bytes of a list of buffers. */
-function lastBytes(list: readonly Buffer[], n: number): Buffer {
-  const all = list.length === 1 ? list[0] : Buffer.concat(list);
-  return all.subarray(all.length - n);
 }
 
 /**

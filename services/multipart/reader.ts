@@ -56,8 +56,8 @@ export class AvsPartReader {
   private current: Current | undefined;
   private readonly maxJson: number;
   private readonly maxAttachment: number;
-  private full = false;
-  private demand: (() => void) | undefined;
+  /** The attachment whose consumer asked the reader to wait, until it wants more. */
+  private fullSink: AttachmentSink | undefined;
   private finished = false;
 
   constructor(
@@ -84,16 +84,19 @@ export class AvsPartReader {
     );
   }
 
-  /** Feeds bytes. False: an attachment's consumer is full — wait for `onDemand` before the next write. */
+  /**
+   * Feeds bytes. False: an attachment's consumer is full — wait for `onDemand` before the next
+   * write. The chunk must not be reused afterwards: parts keep views of it, not copies.
+   */
   write(chunk: Buffer): boolean {
-    this.full = false;
+    this.fullSink = undefined;
     try {
       this.parser.write(chunk);
     } catch (e) {
       // A consumer's callback threw; that must not tear the reader down silently.
       this.fail(new MultipartError('ABORTED', `a part handler failed: ${(e as Error).message}`));
     }
-    return !this.full;
+    return this.fullSink === undefined;
   }
 
   /** The input has ended. */
@@ -107,15 +110,12 @@ export class AvsPartReader {
     this.fail(new MultipartError('ABORTED', reason));
   }
 
-  /** Calls back once the consumer that was full wants more. */
+  /** Calls back once the consumer that was full wants more (at once if none is). */
   onDemand(callback: () => void): void {
-    if (!this.full || this.current?.kind !== 'attachment') return callback();
-    this.demand = callback;
-    this.current.sink.onDemand(() => {
-      const d = this.demand;
-      this.demand = undefined;
-      d?.();
-    });
+    const sink = this.fullSink;
+    this.fullSink = undefined;
+    if (!sink) return callback();
+    sink.onDemand(callback);
   }
 
   private fail(error: MultipartError): void {
@@ -125,9 +125,7 @@ export class AvsPartReader {
       this.current.sink.fail(new AttachmentError('ATTACHMENT_INCOMPLETE', `the body broke off inside the attachment: ${error.message}`));
     }
     this.current = undefined;
-    const d = this.demand;
-    this.demand = undefined;
-    d?.();
+    this.fullSink = undefined;
     this.handlers.onError(error);
   }
 
@@ -164,7 +162,7 @@ export class AvsPartReader {
         cur.sink.fail(new AttachmentError('ATTACHMENT_TOO_LARGE', `attachment over ${this.maxAttachment} bytes`));
         return;
       }
-      if (!cur.sink.write(chunk)) this.full = true;
+      if (!cur.sink.write(chunk)) this.fullSink = cur.sink;
     }
   }
 
@@ -174,6 +172,8 @@ export class AvsPartReader {
     if (!cur) return;
     if (cur.kind === 'attachment') {
       if (!cur.overflow) cur.sink.end();
+      // Nothing more goes to it, so a full consumer no longer needs the source to wait.
+      if (this.fullSink === cur.sink) this.fullSink = undefined;
       return;
     }
     if (cur.kind === 'other') {

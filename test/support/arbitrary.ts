@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import * as t from 'io-ts';
 import {
   CidUrl,
+  EndpointUrl,
   HttpUrl,
   IsoDateTime,
   JsonObject,
@@ -30,6 +31,7 @@ const PRIMITIVES = new Map<t.Decoder<unknown, unknown>, fc.Arbitrary<unknown>>([
   [CidUrl, cidUrl],
   [HttpUrl, httpUrl],
   [StreamUrl, fc.oneof(cidUrl, httpUrl)],
+  [EndpointUrl, fc.oneof(httpUrl, fc.domain(), fc.tuple(fc.domain(), fc.integer({ min: 1, max: 65535 })).map(([d, p]) => `${d}:${p}`))],
   [LocaleTag, fc.tuple(fc.stringMatching(/^[a-z]{2}$/), fc.stringMatching(/^[A-Z]{2}$/)).map(([l, c]) => `${l}-${c}`)],
   [JsonObject, fc.dictionary(safeKey, fc.jsonValue(), { maxKeys: 3 })],
 ]);

@@ -22,7 +22,7 @@ describe('valid examples', () => {
     const have = new Set(examples.map((e) => e.name));
     const all = [...DIRECTIVE_CODECS.keys(), ...EVENT_CODECS.keys(), ...CONTEXT_CODECS.keys()];
     expect(all.filter((name) => !have.has(name))).toEqual([]);
-    expect(all.length).toBeGreaterThanOrEqual(60);
+    expect(all.length).toBe(58); // 20 directives, 33 events, 5 context states (+ the System.Exception body)
   });
 });
 
@@ -79,6 +79,9 @@ const invalid: Case[] = [
   ['Alerts.SetAlert', `${D}.token`, undefined, `$.${D}.token`],
   ['Alerts.SetAlert', `${D}.type`, undefined, `$.${D}.type`],
   ['Alerts.SetAlert', `${D}.type`, 3, `$.${D}.type`],
+  ['Alerts.SetAlert', `${D}.type`, 'NAP', `$.${D}.type`],
+  ['Alerts.SetAlert.reminder-assets', `${D}.assets`, [{ assetId: 'x', url: 'file:///x.mp3' }], `$.${D}.assets[0].url`],
+  ['System.SynchronizeState', 'context.4.header.name', 'Bogus', '$.context[4].header.name'],
   ['Alerts.SetAlert', `${D}.scheduledTime`, undefined, `$.${D}.scheduledTime`],
   ['Alerts.SetAlert', `${D}.scheduledTime`, 'tomorrow at six', `$.${D}.scheduledTime`],
   ['Alerts.SetAlert', `${D}.scheduledTime`, '2024-02-30T06:45:00Z', `$.${D}.scheduledTime`],
@@ -87,7 +90,6 @@ const invalid: Case[] = [
   ['Alerts.SetAlert.reminder-assets', `${D}.assets`, [{ assetId: 'x' }], `$.${D}.assets[0].url`],
   ['Alerts.SetAlert.reminder-assets', `${D}.loopPauseInMilliSeconds`, '1000', `$.${D}.loopPauseInMilliSeconds`],
   ['Alerts.DeleteAlert', `${D}.token`, undefined, `$.${D}.token`],
-  ['Alerts.DeleteAlerts', `${D}.tokens`, 't-1', `$.${D}.tokens`],
   ['Alerts.AlertStarted', `${E}.token`, undefined, `$.${E}.token`],
   ['Alerts.AlertsState', 'payload.activeAlerts', undefined, '$.payload.activeAlerts'],
   ['Alerts.AlertsState', 'payload.allAlerts.0.type', 'NAP', '$.payload.allAlerts[0].type'],
@@ -143,7 +145,10 @@ const invalid: Case[] = [
   ['System.SoftwareInfo', `${E}.firmwareVersion`, 42, `$.${E}.firmwareVersion`],
   ['System.SetEndpoint', `${D}.endpoint`, undefined, `$.${D}.endpoint`],
   ['System.SetEndpoint', `${D}.endpoint`, 'not a url', `$.${D}.endpoint`],
-  ['System.Exception', 'payload.code', 'TEAPOT_EXCEPTION', '$.payload.code'],
+  ['System.SetEndpoint', `${D}.endpoint`, 'ftp://alexa.eu.gateway.devices.a2z.com', `$.${D}.endpoint`],
+  ['System.SetEndpoint', `${D}.endpoint`, '', `$.${D}.endpoint`],
+  ['System.Exception', 'payload.code', 5, '$.payload.code'],
+  ['System.Exception', 'payload.code', undefined, '$.payload.code'],
   ['System.Exception', 'payload.description', 5, '$.payload.description'],
   ['System.Exception', 'header.messageId', undefined, '$.header.messageId'],
 ];
@@ -166,6 +171,22 @@ describe('invalid messages', () => {
     expect(badEnum.kind === 'invalid' && formatDecodeError(badEnum.error)).toBe(
       '$.directive.payload.playBehavior: expected "REPLACE_ALL" | "ENQUEUE" | "REPLACE_ENQUEUED", got "SHUFFLE"',
     );
+  });
+
+  it('writes an object key made of digits as a key, not an array index', () => {
+    const r = decodeMessage(mutate(example('AudioPlayer.StreamMetadataExtracted'), 'event.payload.metadata', { '123': 5 }));
+    expect(r.kind === 'invalid' && formatDecodeError(r.error)).toBe('$.event.payload.metadata["123"]: expected string | boolean, got 5');
+  });
+
+  it('reports a value that fits no member of a union once, naming the union', () => {
+    const r = decodeMessage(mutate(example('System.Exception'), 'payload.description', 5));
+    expect(r.kind === 'invalid' && formatDecodeError(r.error)).toBe('$.payload.description: expected string | null, got 5');
+  });
+
+  it('says that a message with a messageId needs its wrapper', () => {
+    const bare = (example('Speaker.SetVolume') as { directive: unknown }).directive;
+    const r = decodeMessage(bare);
+    expect(r.kind === 'invalid' && formatDecodeError(r.error)).toMatch(/must be wrapped as \{"directive"/);
   });
 
   it('keeps the header of an invalid directive for System.ExceptionEncountered (§11.4)', () => {
@@ -193,8 +214,45 @@ describe('robustness (§2.2)', () => {
     expect(decodeDirective(unknownName).kind).toBe('unsupported');
   });
 
-  it('accepts an unknown alert type, which the machine treats as ALARM (§7.3, §16 #3)', () => {
-    expect(decodeMessage(mutate(example('Alerts.SetAlert'), 'directive.payload.type', 'WAKEUP_LIGHT')).kind).toBe('ok');
+  it('reads an unknown alert type as ALARM when decoding leniently, and refuses it strictly (§7.3, §16 #3)', () => {
+    const doc = mutate(example('Alerts.SetAlert'), 'directive.payload.type', 'WAKEUP_LIGHT');
+    expect(decodeDirective(doc).kind).toBe('invalid');
+    const r = decodeDirective(doc, { lenient: true });
+    expect(r.kind === 'ok' && r.value.payload).toMatchObject({ type: 'ALARM' });
+  });
+
+  it('drops unusable alert assets when decoding leniently, so the alarm still rings with the built-in sound (§7.3)', () => {
+    const base = example('Alerts.SetAlert.reminder-assets');
+    const broken: [string, unknown][] = [
+      ['directive.payload.assets', [{ assetId: 'chime', url: 'not a url' }]], // malformed
+      ['directive.payload.assetPlayOrder', ['chime', 'nope']], // names an unknown asset
+      ['directive.payload.assets', [{ assetId: 'chime', url: 'https://a.example/1.mp3' }, { assetId: 'chime', url: 'https://a.example/2.mp3' }]], // duplicate id
+      ['directive.payload.assetPlayOrder', undefined], // assets without an order
+      ['directive.payload.backgroundAlertAsset', 'nope'],
+    ];
+    for (const [path, value] of broken) {
+      const r = decodeDirective(mutate(base, path, value), { lenient: true });
+      expect(r.kind).toBe('ok');
+      if (r.kind !== 'ok') continue;
+      expect(r.value.payload).not.toHaveProperty('assets');
+      expect(r.value.payload).not.toHaveProperty('assetPlayOrder');
+      expect(r.value.payload).toMatchObject({ token: 'r-1', type: 'REMINDER', loopCount: 3 });
+    }
+    const badLoop = decodeDirective(mutate(base, 'directive.payload.loopCount', 'twice'), { lenient: true });
+    expect(badLoop.kind === 'ok' && badLoop.value.payload).toMatchObject({ assets: expect.any(Array) });
+    expect(badLoop.kind === 'ok' && badLoop.value.payload).not.toHaveProperty('loopCount');
+    const good = decodeDirective(base, { lenient: true });
+    expect(good.kind === 'ok' && good.value).toEqual((base as { directive: unknown }).directive);
+  });
+
+  it('reads an error body with a code it does not know (§11.3: code is a string)', () => {
+    expect(decodeMessage(mutate(example('System.Exception'), 'payload.code', 'SOME_NEW_EXCEPTION')).kind).toBe('ok');
+  });
+
+  it('takes a SetEndpoint with or without scheme and port (§1.1, §11.3)', () => {
+    for (const endpoint of ['alexa.eu.gateway.devices.a2z.com', 'alexa.eu.gateway.devices.a2z.com:443', 'http://127.0.0.1:8443', 'https://avs-alexa-eu.amazon.com/']) {
+      expect(decodeMessage(mutate(example('System.SetEndpoint'), 'directive.payload.endpoint', endpoint)).kind).toBe('ok');
+    }
   });
 
   it('ignores streamFormat next to an http(s) URL (§8.3)', () => {

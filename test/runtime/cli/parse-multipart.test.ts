@@ -38,10 +38,21 @@ describe('avs parse-multipart', () => {
     });
   });
 
-  it('takes --boundary', async () => {
-    const r = await avs('parse-multipart', '--boundary', '------abcde123', response);
-    expect(JSON.parse(r.out.join('')).parts).toHaveLength(3);
+  it('takes --boundary, even one that starts with dashes', async () => {
+    for (const args of [['--boundary', '------abcde123'], ['--boundary=------abcde123']]) {
+      const r = await avs('parse-multipart', ...args, response);
+      expect(JSON.parse(r.out.join('')).parts).toHaveLength(3);
+      expect(r.code).toBe(0);
+    }
+    expect((await avs('parse-multipart', '--boundary', '--open', response)).code).toBe(2); // --open is not a boundary
+  });
+
+  it('finds the first delimiter line after a text preamble', async () => {
+    const files = tempFiles({ 'preamble.multipart': Buffer.concat([Buffer.from('This is a preamble.\r\nIgnore it.\r\n'), readFileSync(response)]) });
+    const r = await avs('parse-multipart', files.path('preamble.multipart'));
+    files.cleanup();
     expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.join('')).parts).toHaveLength(3);
   });
 
   it('lists what a never-closing downchannel capture completed, with --open', async () => {
@@ -60,7 +71,7 @@ describe('avs parse-multipart', () => {
     const files = tempFiles({
       'cut.multipart': body.subarray(0, 4000), // inside the attachment
       'garbage.multipart': 'hello, this is not multipart\r\n',
-      'bad-delimiter.multipart': Buffer.concat([body.subarray(0, 300), Buffer.from('\r\n--------abcde123XX\r\n')]),
+      'bad-delimiter.multipart': Buffer.concat([body.subarray(0, 300), Buffer.from('\r\n--------abcde123 XX\r\n')]),
       'odd.multipart': '--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: application/json\r\n\r\n{"directive":{"header":{"namespace":"Speaker","name":"SetVolume","messageId":"m"},"payload":{"volume":900}}}\r\n--b--\r\n',
     });
     afterAll(files.cleanup);
@@ -108,7 +119,9 @@ describe('avs parse-multipart', () => {
   });
 
   it('exits 2 on bad usage or an unreadable file', async () => {
-    expect((await avs('parse-multipart')).code).toBe(2);
+    const none = await avs('parse-multipart');
+    expect(none.code).toBe(2);
+    expect(none.err).toEqual(['avs parse-multipart: give exactly one FILE (see avs parse-multipart --help)']);
     expect((await avs('parse-multipart', 'a', 'b')).code).toBe(2);
     expect((await avs('parse-multipart', '--boundary')).code).toBe(2);
     const missing = await avs('parse-multipart', '/nonexistent/body');

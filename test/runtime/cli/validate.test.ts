@@ -65,7 +65,9 @@ describe('avs validate', () => {
   });
 
   it('exits 2 on bad usage, 0 on --help', async () => {
-    expect((await avs('validate')).code).toBe(2);
+    const none = await avs('validate');
+    expect(none.code).toBe(2);
+    expect(none.err).toEqual(['avs validate: no FILE given (see avs validate --help)']);
     const unknown = await avs('validate', '--strict', files.path('ok.json'));
     expect(unknown.code).toBe(2);
     expect(unknown.err.join('\n')).toMatch(/--strict/);

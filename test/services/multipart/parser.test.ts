@@ -67,11 +67,24 @@ describe('MultipartParser', () => {
   // Bodies whose binary parts are made of CRLFs, dashes and pieces of the delimiter.
   const tricky = (boundary: string) => {
     const delimiter = `\r\n--${boundary}`;
-    const pieces = ['\r', '\n', '\r\n', '-', '--', '\r\n--', ...Array.from({ length: delimiter.length - 1 }, (_, i) => delimiter.slice(0, i + 1))];
+    const pieces = [
+      '\r', '\n', '\r\n', '-', '--', '\r\n--',
+      ...Array.from({ length: delimiter.length - 1 }, (_, i) => delimiter.slice(0, i + 1)),
+      `${delimiter}x`, // a whole delimiter followed by a plain byte is data (Go's reading)
+    ];
+    // A whole delimiter is only a delimiter line when CRLF, "--" or padding follows it.
+    const framingAfter = (b: Buffer) => {
+      const d = Buffer.from(delimiter, 'latin1');
+      for (let i = b.indexOf(d); i >= 0; i = b.indexOf(d, i + 1)) {
+        const next = b[i + d.length];
+        if (next === undefined || next === 0x2d || next === 0x20 || next === 0x09 || next === 0x0d) return true;
+      }
+      return false;
+    };
     return fc
       .array(fc.oneof(fc.constantFrom(...pieces), fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a).toString('latin1'))), { maxLength: 30 })
       .map((xs) => Buffer.from(xs.join(''), 'latin1'))
-      .filter((b) => !b.includes(Buffer.from(delimiter, 'latin1')));
+      .filter((b) => !framingAfter(b));
   };
 
   it('passes CRLF, "--" and partial delimiters inside parts through untouched, however the body is cut', () => {
@@ -143,6 +156,23 @@ describe('MultipartParser', () => {
     ]);
   });
 
+  it('reads "\\r\\n--boundary" followed by other bytes as data, as Go\'s mime/multipart does', () => {
+    const content = `a\r\n--${B}XYZ\r\n--${B}_ end`;
+    const body = Buffer.from(`--${B}\r\nContent-ID: <x>\r\n\r\n${content}\r\n--${B}--\r\n`);
+    const whole = parseChunks(B, [body]);
+    expect(whole.error).toBeUndefined();
+    expect(whole.parts[0].body.toString()).toBe(content);
+    for (let cut = 1; cut < body.length; cut++) expect(summary(parseChunks(B, splitAt(body, [cut])))).toEqual(summary(whole));
+  });
+
+  it('scans header blocks in linear time, however they are cut', () => {
+    const header = `X-Long: ${'v'.repeat(15_000)}\r\n`;
+    const body = Buffer.from(`--${B}\r\n${header}Content-ID: <x>\r\n\r\nbody\r\n--${B}--`);
+    const r = parseChunks(B, [...body].map((b) => Buffer.from([b]))); // 15 KB of headers, byte by byte
+    expect(r.error).toBeUndefined();
+    expect(r.parts[0].headers['content-id']).toBe('<x>');
+  });
+
   it('keeps the first of a repeated header and trims values', () => {
     const r = parseChunks('b', [Buffer.from('--b\r\nContent-ID:   <x>  \r\ncontent-id: <y>\r\n\r\n1\r\n--b--')]);
     expect(r.parts[0].headers).toEqual({ 'content-id': '<x>' });
@@ -155,7 +185,8 @@ describe('MultipartParser', () => {
       ['a body that ends inside a part', `--${B}\r\nContent-Type: application/json\r\n\r\n{"dire`, 'TRUNCATED'],
       ['a body that ends inside the headers', `--${B}\r\nContent-Ty`, 'TRUNCATED'],
       ['a body with no closing delimiter', `--${B}\r\nContent-Type: application/json\r\n\r\n{}\r\n--${B}\r\n`, 'TRUNCATED'],
-      ['a delimiter followed by garbage', `--${B}\r\nContent-Type: application/json\r\n\r\n{}\r\n--${B}xyz\r\n`, 'BAD_DELIMITER'],
+      ['a delimiter line with garbage after its padding', `--${B}\r\nContent-Type: application/json\r\n\r\n{}\r\n--${B} xyz\r\n`, 'BAD_DELIMITER'],
+      ['a delimiter line with a bare CR', `--${B}\r\nContent-Type: application/json\r\n\r\n{}\r\n--${B}\rx`, 'BAD_DELIMITER'],
       ['a close delimiter cut short', `--${B}\r\nA: b\r\n\r\n{}\r\n--${B}-x`, 'BAD_DELIMITER'],
       ['a header line without a colon', `--${B}\r\nnot a header\r\n\r\n{}\r\n--${B}--`, 'BAD_HEADERS'],
       ['a header name with a space', `--${B}\r\nContent Type: x\r\n\r\n{}\r\n--${B}--`, 'BAD_HEADERS'],

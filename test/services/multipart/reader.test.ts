@@ -168,7 +168,8 @@ describe('readMultipart', () => {
     for (let i = 0; i < total; i += 16384) source.write(payload.subarray(i, i + 16384));
     source.end('\r\n--b\r\nContent-Type: application/json\r\n\r\n{"directive":{"header":{"namespace":"Speaker","name":"SetMute","messageId":"z"},"payload":{"mute":false}}}\r\n--b--\r\n');
     await new Promise((r) => setImmediate(r));
-    expect(stream.readableLength).toBeLessThanOrEqual(64 * 1024);
+    // It reads ahead of the consumer by at most 1 MiB (the default), then waits.
+    expect(stream.readableLength).toBeLessThanOrEqual(1024 * 1024 + 16384);
     expect(source.isPaused()).toBe(true);
     expect(done).toBe(false);
     const bytes = await readAll(stream);
@@ -176,6 +177,97 @@ describe('readMultipart', () => {
     await new Promise((r) => setImmediate(r));
     expect(done).toBe(true);
     expect(names(parts)).toEqual(['attachment', 'SetMute']);
+  });
+
+  it('goes on to the next attachment when a full consumer\'s attachment has ended (no stall)', async () => {
+    const store = new AttachmentStore({ readAheadBytes: 1024 });
+    const source = new PassThrough();
+    const parts: AvsPart[] = [];
+    let done = false;
+    readMultipart(source, 'b', { store }).subscribe({ next: (p) => parts.push(p), complete: () => (done = true) });
+    const a = store.open('cid:a'); // opened, but nobody reads it yet
+    // One chunk: all of A (beyond the read-ahead), its delimiter, and the start of B nobody opened.
+    source.write(`--b\r\nContent-ID: <a>\r\n\r\n${'A'.repeat(40_000)}\r\n--b\r\nContent-ID: <b>\r\n\r\nBBB`);
+    source.end(`BBB\r\n--b\r\nContent-Type: application/json\r\n\r\n${directive('SetVolume', { volume: 9 })}\r\n--b--\r\n`);
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(true);
+    expect(names(parts)).toEqual(['attachment', 'attachment', 'SetVolume']);
+    expect((await readAll(a)).length).toBe(40_000);
+    expect((await readAll(store.open('cid:b'))).toString()).toBe('BBBBBB');
+  });
+
+  it('lets an early consumer that is not reading yet fall behind without holding up the body', async () => {
+    const store = new AttachmentStore(); // reads ahead 1 MiB
+    const body = buildBody('b', [
+      { headers: { 'Content-ID': '<speech-2>' }, body: Buffer.alloc(200_000, 2) }, // a typical TTS answer
+      { headers: JSON_PART, body: directive('SetMute', { mute: false }) },
+    ]);
+    const parts: AvsPart[] = [];
+    const second = store.open('cid:speech-2'); // a second Speak, queued behind the first
+    await lastValueFrom(readMultipart(Readable.from([body]), 'b', { store }).pipe(toArray())).then((p) => parts.push(...p));
+    expect(names(parts)).toEqual(['attachment', 'SetMute']);
+    expect((await readAll(second)).length).toBe(200_000);
+  });
+
+  it('lets a later part with a used Content-ID replace a complete one; its reader reads on', async () => {
+    const store = new AttachmentStore();
+    const source = new PassThrough();
+    const done = lastValueFrom(readMultipart(source, 'b', { store }).pipe(toArray()));
+    source.write('--b\r\nContent-ID: <X>\r\n\r\nfirst\r\n--b\r\n');
+    const first = readAll(store.open('cid:x'));
+    source.end('Content-ID: <x>\r\n\r\nsecond\r\n--b--\r\n');
+    await done;
+    expect((await first).toString()).toBe('first');
+    expect((await readAll(store.open('cid:X'))).toString()).toBe('second');
+  });
+
+  it('fails the reader of an attachment still arriving when another body brings the same Content-ID', async () => {
+    const store = new AttachmentStore(); // shared by two bodies, as on one connection
+    const one = new PassThrough();
+    const two = new PassThrough();
+    readMultipart(one, 'b', { store }).subscribe({ error: () => {} });
+    const secondDone = lastValueFrom(readMultipart(two, 'b', { store }).pipe(toArray()));
+    one.write('--b\r\nContent-ID: <x>\r\n\r\nfirst, still arriving');
+    const first = errorOf(store.open('cid:x'));
+    two.end('--b\r\nContent-ID: <x>\r\n\r\nsecond\r\n--b--\r\n');
+    await secondDone;
+    expect((await first).code).toBe('ATTACHMENT_REPLACED'); // never a silent end
+    expect((await readAll(store.open('cid:x'))).toString()).toBe('second');
+    one.destroy();
+  });
+
+  it('keeps all unopened attachments within a store-wide budget, dropping the oldest', async () => {
+    const store = new AttachmentStore({ maxUnclaimedBytes: 1_000_000, maxUnclaimedTotalBytes: 2_500_000 });
+    const body = buildBody(
+      'b',
+      Array.from({ length: 5 }, (_, i) => ({ headers: { 'Content-ID': `<a${i}>` }, body: Buffer.alloc(900_000, i) })),
+    );
+    await lastValueFrom(readMultipart(Readable.from([body]), 'b', { store }).pipe(toArray()));
+    expect(store.unclaimedBytes).toBeLessThanOrEqual(2_500_000);
+    expect((await errorOf(store.open('cid:a0'))).code).toBe('ATTACHMENT_DISCARDED');
+    expect((await errorOf(store.open('cid:a1'))).code).toBe('ATTACHMENT_DISCARDED');
+    expect((await readAll(store.open('cid:a4'))).length).toBe(900_000);
+  });
+
+  it('keeps the number of unopened attachments bounded', async () => {
+    const store = new AttachmentStore({ maxUnclaimedAttachments: 10 });
+    const body = buildBody('b', Array.from({ length: 1000 }, (_, i) => ({ headers: { 'Content-ID': `<t${i}>` }, body: Buffer.from('x') })));
+    await lastValueFrom(readMultipart(Readable.from([body]), 'b', { store }).pipe(toArray()));
+    expect(store.size).toBeLessThanOrEqual(10);
+    expect(store.has('t999')).toBe(true);
+    expect(store.has('t0')).toBe(false);
+  });
+
+  it('drains what arrives after the store is closed', async () => {
+    const store = new AttachmentStore();
+    store.close();
+    const body = buildBody('b', [
+      { headers: { 'Content-ID': '<late>' }, body: Buffer.alloc(1000) },
+      { headers: JSON_PART, body: directive('SetMute', { mute: true }) },
+    ]);
+    const parts = await lastValueFrom(readMultipart(Readable.from([body]), 'b', { store }).pipe(toArray()));
+    expect(names(parts)).toEqual(['attachment', 'SetMute']);
+    expect(store.size).toBe(0);
   });
 
   it('reads a 100 MB attachment with flat memory', async () => {
@@ -206,8 +298,8 @@ describe('readMultipart', () => {
     });
     await done;
     expect(bytes).toBe(count * chunk.length);
-    // What the reader holds for the consumer stays at the stream's high-water mark plus a chunk.
-    expect(peakBuffered).toBeLessThanOrEqual(256 * 1024);
+    // What the reader holds for the consumer stays within its read-ahead (1 MiB) plus a chunk.
+    expect(peakBuffered).toBeLessThanOrEqual(1024 * 1024 + 64 * 1024);
     // The process does not grow by anything near the attachment's size (loose: GC timing varies).
     expect(peakRss - before.rss).toBeLessThan(64 * 1024 * 1024);
   });
