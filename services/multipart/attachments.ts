@@ -23,6 +23,9 @@ export class AttachmentError extends Error {
   ) {
     super(message);
     this.name = 'AttachmentError';
+    // Format the stack now: until then V8 keeps the frames' closures (and what they hold, such
+    // as buffered attachment bytes) alive for as long as the error lives.
+    void this.stack;
   }
 }
 
@@ -86,9 +89,13 @@ interface Entry {
   opened: boolean;
   /** Bytes held for it while nobody has opened it (they count against the store's budget). */
   unclaimed: number;
-  /** Set when it failed before anyone opened it: a later `open` reports it. */
-  failure?: AttachmentError;
   timer?: NodeJS.Timeout;
+}
+
+/** Why an attachment nobody had opened was dropped, kept a while for a late `open`. */
+interface Tombstone {
+  readonly error: AttachmentError;
+  readonly timer: NodeJS.Timeout;
 }
 
 const erroredStream = (error: Error): Readable => {
@@ -101,6 +108,7 @@ const DRAIN: AttachmentSink = { write: () => true, end() {}, fail() {}, onDemand
 
 export class AttachmentStore {
   private readonly entries = new Map<string, Entry>();
+  private readonly tombstones = new Map<string, Tombstone>();
   private readonly maxUnclaimedBytes: number;
   private readonly maxUnclaimedTotalBytes: number;
   private readonly maxUnclaimedAttachments: number;
@@ -119,7 +127,7 @@ export class AttachmentStore {
     this.readAheadBytes = options.readAheadBytes ?? 1024 * 1024;
   }
 
-  /** Attachments currently held (arriving, buffered, awaited, or remembered as dropped). */
+  /** Attachments currently held (arriving, buffered or awaited). */
   get size(): number {
     return this.entries.size;
   }
@@ -131,8 +139,7 @@ export class AttachmentStore {
 
   /** Whether an attachment with this id is known (arrived, arriving, or awaited). */
   has(contentIdOrCidUrl: string): boolean {
-    const entry = this.entries.get(attachmentKey(contentIdOrCidUrl));
-    return entry !== undefined && entry.status !== 'failed';
+    return this.entries.has(attachmentKey(contentIdOrCidUrl));
   }
 
   /**
@@ -143,11 +150,12 @@ export class AttachmentStore {
   open(contentIdOrCidUrl: string): Readable {
     const key = attachmentKey(contentIdOrCidUrl);
     if (this.closed) return erroredStream(new AttachmentError('ATTACHMENT_MISSING', `attachment ${key}: the store is closed`));
-    let entry = this.entries.get(key);
-    if (entry?.failure) {
-      this.remove(entry);
-      return erroredStream(entry.failure);
+    const tombstone = this.tombstones.get(key);
+    if (tombstone) {
+      this.forget(key);
+      return erroredStream(tombstone.error);
     }
+    let entry = this.entries.get(key);
     if (entry?.opened) {
       return erroredStream(new AttachmentError('ATTACHMENT_ALREADY_OPENED', `attachment ${key} is already being read`));
     }
@@ -175,6 +183,7 @@ export class AttachmentStore {
   receive(contentId: string): AttachmentSink {
     if (this.closed) return DRAIN;
     const key = attachmentKey(contentId);
+    this.forget(key);
     const existing = this.entries.get(key);
     if (existing?.status === 'expected') {
       existing.status = 'receiving';
@@ -199,6 +208,7 @@ export class AttachmentStore {
   /** Drops everything; awaited or arriving attachments fail; complete opened ones read on. */
   close(): void {
     this.closed = true;
+    for (const key of [...this.tombstones.keys()]) this.forget(key);
     for (const entry of [...this.entries.values()]) {
       if (entry.opened && entry.status === 'complete') {
         this.entries.delete(entry.key);
@@ -247,10 +257,24 @@ export class AttachmentStore {
       entry.stream.destroy(error);
       return;
     }
-    entry.stream.destroy(); // frees what was buffered; nobody listens for errors yet
-    entry.failure = error;
-    // Remember the failure for a while so a late `open` says why; then forget it.
-    this.arm(entry, this.unclaimedTtlMs, () => this.remove(entry));
+    // Nobody listens for errors yet: free what was buffered, and remember for a while why it
+    // is gone so a late `open` can say so.
+    this.remove(entry);
+    const key = entry.key; // the timer must not hold the entry (and its buffered bytes) alive
+    const timer = setTimeout(() => this.forget(key), this.unclaimedTtlMs);
+    timer.unref();
+    this.tombstones.set(key, { error, timer });
+    for (const key of this.tombstones.keys()) {
+      if (this.tombstones.size <= this.maxUnclaimedAttachments) break;
+      this.forget(key);
+    }
+  }
+
+  private forget(key: string): void {
+    const t = this.tombstones.get(key);
+    if (!t) return;
+    clearTimeout(t.timer);
+    this.tombstones.delete(key);
   }
 
   /** Keeps the number of unopened attachments bounded: the oldest go first. */

@@ -26,6 +26,9 @@ export class MultipartError extends Error {
   ) {
     super(message);
     this.name = 'MultipartError';
+    // Format the stack now: until then V8 keeps the frames' closures (and what they hold, such
+    // as buffered attachment bytes) alive for as long as the error lives.
+    void this.stack;
   }
 }
 
