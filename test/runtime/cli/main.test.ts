@@ -33,13 +33,13 @@ describe('avs', () => {
     expect(r.out[r.out.length - 1]).toBe('demo: all checks passed');
   });
 
-  it('runs as the bin/avs.js executable with the documented exit codes', () => {
-    const ok = spawnSync(process.execPath, [join(ROOT, 'bin', 'avs.js'), 'validate', join(FIXTURES, 'messages', 'valid', 'Speaker.SetVolume.json')], {
+  it('runs as the avs executable (package.json bin) with the documented exit codes', () => {
+    const ok = spawnSync(process.execPath, [join(ROOT, 'runtime', 'cli', 'avs.js'), 'validate', join(FIXTURES, 'messages', 'valid', 'Speaker.SetVolume.json')], {
       encoding: 'utf8',
     });
     expect(ok.stdout).toMatch(/: ok Speaker\.SetVolume\n$/);
     expect(ok.status).toBe(0);
-    const usage = spawnSync(process.execPath, [join(ROOT, 'bin', 'avs.js'), 'validate'], { encoding: 'utf8' });
+    const usage = spawnSync(process.execPath, [join(ROOT, 'runtime', 'cli', 'avs.js'), 'validate'], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
   });
 });

@@ -8,7 +8,7 @@ const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { spawnSync } = require('node:child_process');
 
-const root = join(__dirname, '..');
+const root = join(__dirname, '..', '..');
 const lock = join(root, 'package-lock.json');
 const stamp = join(root, 'node_modules', '.avs-deps-stamp');
 const want = createHash('sha256').update(readFileSync(lock)).digest('hex');
