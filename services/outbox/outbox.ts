@@ -1,0 +1,59 @@
+// The ordered queue of events waiting to go to AVS (PROTOCOL.md §1.7). Durable entries — the
+// events that must reach AVS (§7.5 and machines/connection/policy) — survive a lost connection;
+// the others are dropped with it, as the SDK does. This one lives in memory; the SQLite-backed
+// one (same interface) comes with the runtime core.
+
+export interface OutboxEntry {
+  readonly id: number;
+  /** `Namespace.Name`, for logs and reports. */
+  readonly name: string;
+  /** The §2.1 metadata document. */
+  readonly message: object;
+  /** Kept across a lost connection (and, in the durable outbox, across restarts). */
+  readonly durable: boolean;
+}
+
+export interface Outbox {
+  /** Appends; undefined when the outbox is full (the caller reports it). */
+  add(name: string, message: object, durable: boolean): OutboxEntry | undefined;
+  /** The oldest entry, next to send. */
+  peek(): OutboxEntry | undefined;
+  /** Removes an entry AVS accepted (or refused for good). */
+  remove(id: number): void;
+  /** The connection is lost: drops the entries that need not survive it, and returns them. */
+  dropTransient(): OutboxEntry[];
+  readonly size: number;
+}
+
+export class MemoryOutbox implements Outbox {
+  private entries: OutboxEntry[] = [];
+  private nextId = 1;
+
+  /** `limit`: entries held at most (the SDK's certified sender holds a bounded queue too). */
+  constructor(private readonly limit = 100) {}
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  add(name: string, message: object, durable: boolean): OutboxEntry | undefined {
+    if (this.entries.length >= this.limit) return undefined;
+    const entry: OutboxEntry = { id: this.nextId++, name, message, durable };
+    this.entries.push(entry);
+    return entry;
+  }
+
+  peek(): OutboxEntry | undefined {
+    return this.entries[0];
+  }
+
+  remove(id: number): void {
+    this.entries = this.entries.filter((e) => e.id !== id);
+  }
+
+  dropTransient(): OutboxEntry[] {
+    const dropped = this.entries.filter((e) => !e.durable);
+    this.entries = this.entries.filter((e) => e.durable);
+    return dropped;
+  }
+}

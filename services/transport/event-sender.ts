@@ -1,0 +1,200 @@
+// Sends the outbox to AVS over the current session, in order, with the §1.5.4 handling of each
+// answer (the decision is machines/connection/policy; this carries it out).
+import type { Observable } from 'rxjs';
+import { BACKOFF_TABLE_MS } from '../../machines/connection/backoff';
+import { eventResponseAction, MAX_EVENT_ATTEMPTS, mustReachAvs } from '../../machines/connection/policy';
+import type { AvsPart } from '../multipart';
+import type { Outbox, OutboxEntry } from '../outbox/outbox';
+import type { EventResponse } from './session';
+import type { TokenSource } from './tokens';
+
+export type SenderReport =
+  | { readonly kind: 'sent'; readonly entry: OutboxEntry; readonly status: number }
+  /** AVS refused it for good (400, or 500 after the bounded retries): it is not resent (§1.5.4). */
+  | { readonly kind: 'refused'; readonly entry: OutboxEntry; readonly status: number; readonly reason: string }
+  /** Not connected, and it need not survive that (§1.7: the SDK's NOT_CONNECTED). */
+  | { readonly kind: 'not-connected'; readonly name: string }
+  /** The outbox is full: the event could not be queued. */
+  | { readonly kind: 'outbox-full'; readonly name: string }
+  /** It waits for the next connection (the session ended, or AVS keeps refusing the token). */
+  | { readonly kind: 'held'; readonly entry: OutboxEntry; readonly reason: string };
+
+export interface EventSenderOptions {
+  readonly outbox: Outbox;
+  readonly tokens: TokenSource;
+  /** Where the answers' directives go (the directive pipeline). */
+  readonly onParts: (parts$: Observable<AvsPart>) => void;
+  readonly onReport?: (report: SenderReport) => void;
+  /** Waiting between retries (injectable so tests need not wait). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** [0, 1) for retry jitter. */
+  readonly random?: () => number;
+}
+
+type Delivery = 'sent' | 'dropped' | 'held';
+
+/** What the sender needs of a session (an AvsSession, or a fake in tests). */
+export interface EventChannel {
+  readonly isOpen: boolean;
+  post(metadata: object | string, audio?: AsyncIterable<Buffer | Uint8Array>): Promise<EventResponse>;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export class EventSender {
+  private session: EventChannel | undefined;
+  private draining = false;
+  /** The session the head event is held on (until the next attach). */
+  private heldOn: EventChannel | undefined;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly options: EventSenderOptions) {
+    this.sleep = options.sleep ?? realSleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  get connected(): boolean {
+    return this.session?.isOpen ?? false;
+  }
+
+  /** Connected (after SynchronizeState, §1.6 step 5): send what waits, in order. */
+  attach(session: EventChannel): void {
+    this.session = session;
+    this.heldOn = undefined;
+    void this.drain();
+  }
+
+  /** The connection is gone: hold the durable events, drop the others (§1.7). */
+  detach(): void {
+    this.session = undefined;
+    for (const entry of this.options.outbox.dropTransient()) this.report({ kind: 'not-connected', name: entry.name });
+  }
+
+  /**
+   * Queues an event. One that must reach AVS (§7.5) waits for a connection; any other is
+   * dropped when there is none.
+   */
+  enqueue(namespace: string, name: string, message: object): boolean {
+    const key = `${namespace}.${name}`;
+    const durable = mustReachAvs(namespace, name);
+    if (!durable && !this.connected) {
+      this.report({ kind: 'not-connected', name: key });
+      return false;
+    }
+    if (!this.options.outbox.add(key, message, durable)) {
+      this.report({ kind: 'outbox-full', name: key });
+      return false;
+    }
+    void this.drain();
+    return true;
+  }
+
+  /** Sends at once on the current session, outside the outbox (SynchronizeState, Recognize with live audio). */
+  sendNow(message: object, audio?: AsyncIterable<Buffer | Uint8Array>, session = this.session): Promise<EventResponse> {
+    if (!session?.isOpen) return Promise.reject(new Error('not connected'));
+    return session.post(message, audio).then((response) => {
+      if (response.status === 200) this.options.onParts(response.parts$);
+      return response;
+    });
+  }
+
+  private report(r: SenderReport): void {
+    this.options.onReport?.(r);
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (;;) {
+        const session = this.session;
+        const entry = this.options.outbox.peek();
+        if (!session?.isOpen || !entry || this.heldOn === session) return;
+        if ((await this.deliver(session, entry)) === 'held') {
+          // Nothing more goes on this session: the head event waits for the next one.
+          this.heldOn = session;
+          return;
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** §1.8 table with jitter, for retries of one event. */
+  private backoff(attempt: number): number {
+    const base = BACKOFF_TABLE_MS[Math.min(attempt, BACKOFF_TABLE_MS.length) - 1];
+    return Math.round(base * (2 / 3 + this.random() * (3 / 2 - 2 / 3)));
+  }
+
+  private async deliver(session: EventChannel, entry: OutboxEntry): Promise<Delivery> {
+    const outbox = this.options.outbox;
+    let refreshed = false;
+    let attempt = 0;
+    let throttled = 0;
+    for (;;) {
+      attempt++;
+      let response: EventResponse;
+      try {
+        response = await session.post(entry.message);
+      } catch (e) {
+        // The session ended before an answer: the event keeps its place for the next connection.
+        this.report({ kind: 'held', entry, reason: (e as Error).message });
+        return 'held';
+      }
+      const action = eventResponseAction(response.status);
+      switch (action) {
+        case 'done':
+          outbox.remove(entry.id);
+          if (response.status === 200) this.options.onParts(response.parts$);
+          this.report({ kind: 'sent', entry, status: response.status });
+          return 'sent';
+        case 'report-and-drop': {
+          outbox.remove(entry.id);
+          const body = await response.exception;
+          this.report({ kind: 'refused', entry, status: response.status, reason: describe(body) });
+          return 'dropped';
+        }
+        case 'refresh-token-and-retry':
+          if (refreshed) {
+            this.report({ kind: 'held', entry, reason: 'AVS refused the fresh token too (403)' });
+            return 'held';
+          }
+          refreshed = true;
+          try {
+            await this.options.tokens.refresh();
+          } catch (e) {
+            this.report({ kind: 'held', entry, reason: `no fresh token: ${(e as Error).message}` });
+            return 'held';
+          }
+          attempt--; // the retry after a refresh is not one of the bounded ones
+          break;
+        case 'back-off-and-retry':
+          // §1.5.4 429/503: the event keeps its place; wait longer each time.
+          throttled++;
+          attempt--;
+          await this.sleep(this.backoff(throttled));
+          break;
+        case 'retry-bounded':
+          if (attempt >= MAX_EVENT_ATTEMPTS) {
+            outbox.remove(entry.id);
+            this.report({ kind: 'refused', entry, status: response.status, reason: `still ${response.status} after ${attempt} attempts` });
+            return 'dropped';
+          }
+          await this.sleep(this.backoff(attempt));
+          break;
+      }
+      if (!session.isOpen || this.session !== session) {
+        this.report({ kind: 'held', entry, reason: 'the connection ended while waiting to retry' });
+        return 'held';
+      }
+    }
+  }
+}
+
+function describe(body: Awaited<EventResponse['exception']>): string {
+  if (!body) return 'no System.Exception body';
+  if (body.kind !== 'ok') return 'an unreadable System.Exception body';
+  return `${body.value.payload.code}${body.value.payload.description ? `: ${body.value.payload.description}` : ''}`;
+}

@@ -1,0 +1,5 @@
+export * from './session';
+export * from './event-sender';
+export * from './tokens';
+export * from './capabilities';
+export * from './one-shot';

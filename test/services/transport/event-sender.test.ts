@@ -1,0 +1,152 @@
+// §1.5.4 status handling, §1.7 order and the outbox, with a fake channel.
+import { EMPTY } from 'rxjs';
+import { MemoryOutbox } from '../../../services/outbox/outbox';
+import { EventSender, StaticTokenSource, type EventChannel, type EventResponse, type SenderReport } from '../../../services/transport';
+
+const answer = (status: number, code?: string): EventResponse => ({
+  status,
+  requestId: 'r',
+  parts$: EMPTY,
+  exception: Promise.resolve(
+    code ? { kind: 'ok', header: { namespace: 'System', name: 'Exception' }, value: { header: { namespace: 'System', name: 'Exception', messageId: 'x' }, payload: { code } } } : undefined,
+  ),
+  done: Promise.resolve(),
+});
+
+/** A channel that answers from a script and records what was posted. */
+class FakeChannel implements EventChannel {
+  isOpen = true;
+  posted: string[] = [];
+  constructor(private readonly script: (name: string, n: number) => number | Error) {}
+  async post(metadata: object | string): Promise<EventResponse> {
+    await Promise.resolve(); // answers come later, as on a wire
+    const name = (metadata as { event: { header: { name: string } } }).event.header.name;
+    this.posted.push(name);
+    const outcome = this.script(name, this.posted.filter((p) => p === name).length);
+    if (outcome instanceof Error) {
+      this.isOpen = false;
+      throw outcome;
+    }
+    return answer(outcome, outcome >= 400 ? 'X' : undefined);
+  }
+}
+
+const event = (namespace: string, name: string) => ({ event: { header: { namespace, name, messageId: `${name}-id` }, payload: {} } });
+
+function setup(script: (name: string, n: number) => number | Error, tokens = new StaticTokenSource('t')) {
+  const outbox = new MemoryOutbox(5);
+  const reports: SenderReport[] = [];
+  const sleeps: number[] = [];
+  const sender = new EventSender({
+    outbox,
+    tokens,
+    onParts: () => {},
+    onReport: (r) => reports.push(r),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+  });
+  const channel = new FakeChannel(script);
+  const settle = async () => {
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+  };
+  return { outbox, reports, sleeps, sender, channel, settle };
+}
+
+describe('EventSender', () => {
+  it('sends queued events in order once attached, and removes each AVS accepted', async () => {
+    const s = setup(() => 204);
+    s.sender.enqueue('Alerts', 'SetAlertSucceeded', event('Alerts', 'SetAlertSucceeded'));
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    s.sender.attach(s.channel);
+    await s.settle();
+    expect(s.channel.posted).toEqual(['SetAlertSucceeded', 'AlertStarted']);
+    expect(s.outbox.size).toBe(0);
+  });
+
+  it('keeps events that must reach AVS while disconnected, drops the others (§1.7, §7.5)', async () => {
+    const s = setup(() => 204);
+    expect(s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'))).toBe(true);
+    expect(s.sender.enqueue('SpeechSynthesizer', 'SpeechStarted', event('SpeechSynthesizer', 'SpeechStarted'))).toBe(false);
+    expect(s.reports).toContainEqual({ kind: 'not-connected', name: 'SpeechSynthesizer.SpeechStarted' });
+    expect(s.outbox.size).toBe(1);
+  });
+
+  it('400: reports and never resends it; the next one goes (§1.5.4)', async () => {
+    const s = setup((name) => (name === 'AlertStarted' ? 400 : 204));
+    s.sender.attach(s.channel);
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    s.sender.enqueue('Alerts', 'AlertStopped', event('Alerts', 'AlertStopped'));
+    await s.settle();
+    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStopped']);
+    expect(s.reports[0]).toMatchObject({ kind: 'refused', status: 400, reason: 'X' });
+  });
+
+  it('403: asks for a fresh token and retries once', async () => {
+    const tokens = new StaticTokenSource('old');
+    const refresh = jest.spyOn(tokens, 'refresh');
+    const s = setup((_name, n) => (n === 1 ? 403 : 204), tokens);
+    s.sender.attach(s.channel);
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    await s.settle();
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted']);
+    expect(s.outbox.size).toBe(0);
+  });
+
+  it('403 twice: holds the event (not lost) for the next connection', async () => {
+    const s = setup(() => 403);
+    s.sender.attach(s.channel);
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    await s.settle();
+    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted']);
+    expect(s.outbox.size).toBe(1);
+    expect(s.reports.at(-1)).toMatchObject({ kind: 'held' });
+  });
+
+  it('429 and 503: backs off, longer each time, and the event keeps its place', async () => {
+    const s = setup((name, n) => (name === 'AlertStarted' && n <= 3 ? (n === 2 ? 503 : 429) : 204));
+    s.sender.attach(s.channel);
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    s.sender.enqueue('Alerts', 'AlertStopped', event('Alerts', 'AlertStopped'));
+    await s.settle();
+    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted', 'AlertStarted', 'AlertStarted', 'AlertStopped']);
+    expect(s.sleeps).toHaveLength(3);
+    expect(s.sleeps[0]).toBeLessThan(s.sleeps[1]);
+    expect(s.sleeps[1]).toBeLessThan(s.sleeps[2]);
+  });
+
+  it('500: retries a bounded number of times, then reports it and goes on', async () => {
+    const s = setup((name) => (name === 'AlertStarted' ? 500 : 204));
+    s.sender.attach(s.channel);
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    s.sender.enqueue('Alerts', 'AlertStopped', event('Alerts', 'AlertStopped'));
+    await s.settle();
+    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted', 'AlertStarted', 'AlertStopped']);
+    expect(s.reports.find((r) => r.kind === 'refused')).toMatchObject({ status: 500 });
+  });
+
+  it('holds the event when the connection breaks mid-send, and sends it first on the next one', async () => {
+    const s = setup((name, n) => (name === 'AlertStarted' && n === 1 ? new Error('stream reset') : 204));
+    s.sender.attach(s.channel);
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    s.sender.enqueue('SpeechSynthesizer', 'SpeechFinished', event('SpeechSynthesizer', 'SpeechFinished'));
+    await s.settle();
+    expect(s.outbox.size).toBe(2);
+    s.sender.detach(); // the transient SpeechFinished goes with the connection
+    expect(s.outbox.size).toBe(1);
+    s.channel.isOpen = true;
+    s.sender.attach(s.channel);
+    await s.settle();
+    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted']);
+    expect(s.outbox.size).toBe(0);
+  });
+
+  it('reports a full outbox', () => {
+    const s = setup(() => 204);
+    for (let i = 0; i < 5; i++) expect(s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'))).toBe(true);
+    expect(s.sender.enqueue('Alerts', 'AlertStopped', event('Alerts', 'AlertStopped'))).toBe(false);
+    expect(s.reports).toContainEqual({ kind: 'outbox-full', name: 'Alerts.AlertStopped' });
+  });
+});
