@@ -60,13 +60,16 @@ export class AvsConnection {
   readonly outbox: Outbox;
 
   private readonly sources = new Subject<Observable<AvsPart>>();
+  private readonly directives = new Subject<AvsPart>();
   private session: AvsSession | undefined;
   private readonly subscriptions: Subscription[] = [];
 
   constructor(private readonly options: AvsConnectionOptions) {
     const now = options.now ?? Date.now;
     this.outbox = options.outbox ?? new MemoryOutbox();
-    this.directives$ = this.sources.pipe(mergeAll());
+    // Hot: every source (downchannel, each answer) is read as it comes, whoever listens.
+    this.subscriptions.push(this.sources.pipe(mergeAll()).subscribe(this.directives));
+    this.directives$ = this.directives.asObservable();
     this.sender = new EventSender({
       outbox: this.outbox,
       tokens: options.tokens,
@@ -138,8 +141,9 @@ export class AvsConnection {
     this.actor.send({ type: 'USER.DISCONNECT' });
     await closed;
     this.actor.stop();
-    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
     this.sources.complete();
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+    this.directives.complete();
   }
 
   /** Whether events can go now. */

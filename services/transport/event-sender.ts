@@ -111,11 +111,12 @@ export class EventSender {
         const session = this.session;
         const entry = this.options.outbox.peek();
         if (!session?.isOpen || !entry || this.heldOn === session) return;
-        if ((await this.deliver(session, entry)) === 'held') {
+        if ((await this.deliver(session, entry)) === 'held' && this.session === session) {
           // Nothing more goes on this session: the head event waits for the next one.
           this.heldOn = session;
           return;
         }
+        // Sent, dropped — or held on a session that has since been replaced: go on with the current one.
       }
     } finally {
       this.draining = false;

@@ -3,7 +3,7 @@
 import http2 from 'node:http2';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Observable, ReplaySubject, Subject } from 'rxjs';
+import { Observable, ReplaySubject, Subject, type Subscription } from 'rxjs';
 import { decodeExceptionBody, type DecodeResult } from '../../machines/catalog';
 import type { SystemExceptionBody } from '../../machines/system/messages';
 import { AttachmentStore, boundaryFromContentType, createEventBody, readMultipart, type AvsPart } from '../multipart';
@@ -136,12 +136,19 @@ export class AvsSession {
   private openDownchannel(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timeoutMs = this.options.connectTimeoutMs ?? 60_000;
-      const timer = setTimeout(() => reject(new SessionError(`the downchannel did not answer within ${timeoutMs} ms`)), timeoutMs);
-      const failed = this.lost.subscribe((reason) => reject(new SessionError(reason)));
       const settle = () => {
         clearTimeout(timer);
-        failed.unsubscribe();
+        failed?.unsubscribe();
       };
+      const timer = setTimeout(() => {
+        settle();
+        reject(new SessionError(`the downchannel did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      const failed: Subscription | undefined = this.lost.subscribe((reason) => {
+        settle();
+        reject(new SessionError(reason));
+      });
       let stream: http2.ClientHttp2Stream;
       try {
         stream = this.request({ ':method': 'GET', ':path': PATHS.directives }, true);

@@ -150,3 +150,33 @@ describe('EventSender', () => {
     expect(s.reports).toContainEqual({ kind: 'outbox-full', name: 'Alerts.AlertStopped' });
   });
 });
+
+describe('EventSender across sessions', () => {
+  it('goes on with a new session attached while a send on the old one was still failing', async () => {
+    const outbox = new MemoryOutbox();
+    let failOld: (e: Error) => void = () => {};
+    const old: EventChannel = {
+      isOpen: true,
+      post: () => new Promise<EventResponse>((_resolve, reject) => (failOld = reject)),
+    };
+    const posted: string[] = [];
+    const fresh: EventChannel = {
+      isOpen: true,
+      post: async (m) => {
+        posted.push((m as { event: { payload: { token: string } } }).event.payload.token);
+        return answer(204);
+      },
+    };
+    const sender = new EventSender({ outbox, tokens: new StaticTokenSource('t'), onParts: () => {} });
+    sender.attach(old);
+    sender.enqueue('Alerts', 'AlertStarted', { event: { header: { namespace: 'Alerts', name: 'AlertStarted' }, payload: { token: 'a' } } });
+    // The old connection is gone (its send still pending); a new one is up before the old send fails.
+    sender.detach();
+    sender.attach(fresh);
+    sender.enqueue('Alerts', 'AlertStarted', { event: { header: { namespace: 'Alerts', name: 'AlertStarted' }, payload: { token: 'b' } } });
+    failOld(new Error('stream reset'));
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    expect(posted).toEqual(['a', 'b']);
+    expect(outbox.size).toBe(0);
+  });
+});

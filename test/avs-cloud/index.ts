@@ -1,0 +1,11 @@
+export * from './api';
+export * from './simulator';
+export * from './scenario';
+export * from './recorder';
+export * from './faults';
+export * from './mp3';
+export * from './multipart-body';
+export * from './tokens';
+export type { AuthorizationCodeRequest, LwaResponse } from './lwa';
+export type { CapabilitiesDocument } from './capabilities';
+export { CertificateError } from './certificates';

@@ -1,0 +1,238 @@
+// End to end over real HTTP/2 + TLS on 127.0.0.1: the device's connection against the simulator.
+import { PassThrough } from 'node:stream';
+import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
+import { waitFor } from 'xstate';
+import { buildEvent, type ContextEntry } from '../../../machines/catalog';
+import type { AvsPart } from '../../../services/multipart';
+import { CapabilitiesPublisher, capabilitiesDocument, MemoryKeyValueStore, type TokenSource } from '../../../services/transport';
+import { AvsConnection } from '../../../runtime/connection/avs-connection';
+import { startSimulator, type Simulator } from '../../avs-cloud';
+
+const CONTEXT: ContextEntry[] = [
+  { header: { namespace: 'SpeechRecognizer', name: 'RecognizerState' }, payload: { wakeword: 'ALEXA' } },
+  { header: { namespace: 'SpeechSynthesizer', name: 'SpeechState' }, payload: { token: '', offsetInMilliseconds: 0, playerActivity: 'FINISHED' } },
+  { header: { namespace: 'Alerts', name: 'AlertsState' }, payload: { allAlerts: [], activeAlerts: [] } },
+  { header: { namespace: 'AudioPlayer', name: 'PlaybackState' }, payload: { token: '', offsetInMilliseconds: 0, playerActivity: 'IDLE' } },
+  { header: { namespace: 'Speaker', name: 'VolumeState' }, payload: { volume: 50, muted: false } },
+];
+
+/** Tokens from the simulator: a refresh gets a new one, as LWA would (§12.3). */
+class SimTokens implements TokenSource {
+  refreshes = 0;
+  private token: string;
+  constructor(private readonly sim: Simulator) {
+    this.token = sim.defaultToken;
+  }
+  current(): string {
+    return this.token;
+  }
+  async refresh(): Promise<string> {
+    this.refreshes++;
+    this.token = this.sim.tokens.issue().accessToken;
+    return this.token;
+  }
+}
+
+const isConnected = (c: AvsConnection) => waitFor(c.actor, (s) => s.matches({ ONLINE: 'CONNECTED' }), { timeout: 10_000 });
+
+function connectTo(sim: Simulator, extra: Partial<ConstructorParameters<typeof AvsConnection>[0]> = {}) {
+  const tokens = new SimTokens(sim);
+  const connection = new AvsConnection({
+    endpoint: sim.url,
+    ca: sim.ca,
+    tokens,
+    context: () => CONTEXT,
+    seed: 42,
+    maxRetryDelayMs: 300,
+    capabilities: new CapabilitiesPublisher({
+      document: capabilitiesDocument(),
+      token: () => tokens.current(),
+      identity: { clientId: 'client-1', productId: 'product-1', deviceSerialNumber: 'dsn-1' },
+      store: new MemoryKeyValueStore(),
+      ca: sim.ca,
+    }),
+    ...extra,
+  });
+  return { connection, tokens };
+}
+
+const directiveNamed = (name: string) => (p: AvsPart) => p.kind === 'directive' && p.result.kind === 'ok' && p.result.value.header.name === name;
+
+describe('AvsConnection against the simulator (TLS)', () => {
+  let sim: Simulator;
+  beforeEach(async () => {
+    sim = await startSimulator();
+  });
+  afterEach(async () => {
+    await sim.stop();
+  });
+
+  it('publishes capabilities, opens the downchannel, sends SynchronizeState with the full context, then is connected (§1.6, §13)', async () => {
+    const { connection } = connectTo(sim);
+    connection.start();
+    await isConnected(connection);
+    expect(sim.capabilities).toHaveLength(1);
+    expect(sim.capabilities[0].capabilities.map((c) => c.interface)).toEqual([
+      'SpeechRecognizer',
+      'SpeechSynthesizer',
+      'Alerts',
+      'AudioPlayer',
+      'PlaybackController',
+      'Speaker',
+      'Settings',
+      'System',
+    ]);
+    const sync = await sim.waitForEvent('System.SynchronizeState');
+    expect(sync.document.context).toEqual(CONTEXT);
+    // SynchronizeState went after the downchannel opened, and before any other event (§1.6).
+    const kinds = sim.records.map((r) => r.kind).filter((k) => k === 'downchannel' || k === 'event');
+    expect(kinds[0]).toBe('event');
+    await connection.stop();
+  });
+
+  it('hands a downchannel directive to the directive stream at once', async () => {
+    const { connection } = connectTo(sim);
+    connection.start();
+    await isConnected(connection);
+    const got = firstValueFrom(connection.directives$.pipe(filter(directiveNamed('SetVolume'))));
+    expect(
+      sim.pushDirective({ directive: { header: { namespace: 'Speaker', name: 'SetVolume', messageId: 'push-1' }, payload: { volume: 40 } } }),
+    ).toBe('sent');
+    const part = await got;
+    expect(part.kind === 'directive' && part.result.kind === 'ok' && part.result.value.payload).toEqual({ volume: 40 });
+    await connection.stop();
+  });
+
+  it('streams Recognize audio as it is captured, gets StopCapture on the downchannel, and the answer as parts (§1.4, §5.5)', async () => {
+    const { connection } = connectTo(sim);
+    connection.start();
+    await isConnected(connection);
+    const mic = new PassThrough();
+    const message = buildEvent(
+      'SpeechRecognizer',
+      'Recognize',
+      { profile: 'NEAR_FIELD', format: 'AUDIO_L16_RATE_16000_CHANNELS_1', initiator: { type: 'TAP', payload: {} } },
+      { context: CONTEXT },
+    );
+    const stopCapture = firstValueFrom(connection.directives$.pipe(filter(directiveNamed('StopCapture'))));
+    const response = connection.sendNow(message, mic);
+    const frame = Buffer.alloc(320, 1); // 10 ms of 16 kHz 16-bit mono
+    for (let i = 0; i < 5; i++) mic.write(frame);
+    // The simulator has the audio chunk by chunk while the microphone is still open.
+    const received = await sim.waitForAudio((a) => a.bytes >= 1600, { dialogRequestId: message.event.header.dialogRequestId });
+    expect(received.audio?.chunks).toBeGreaterThanOrEqual(1);
+    expect(mic.writableEnded).toBe(false);
+    // Then the microphone goes quiet: AVS's end of speech → StopCapture (NEAR_FIELD) → close the audio part.
+    const stop = await stopCapture;
+    expect(stop.kind === 'directive' && stop.result.kind === 'ok' && stop.result.value.header.dialogRequestId).toBe(message.event.header.dialogRequestId);
+    mic.end();
+    const answer = await response;
+    expect(answer.status).toBe(200);
+    const parts = await lastValueFrom(answer.parts$.pipe(toArray()));
+    expect(parts.some(directiveNamed('Speak'))).toBe(true);
+    await connection.stop();
+  });
+
+  it('keeps the connection up through every fault, and loses or duplicates no outbox event', async () => {
+    const sentTokens: string[] = [];
+    /** Each waiter returns true once it is satisfied (and is then removed). */
+    let waiters: (() => boolean)[] = [];
+    const waitUntil = (ok: () => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (ok()) return resolve();
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 10_000);
+        waiters.push(() => {
+          if (!ok()) return false;
+          clearTimeout(timer);
+          resolve();
+          return true;
+        });
+      });
+    const { connection, tokens } = connectTo(sim, {
+      pingIdleMs: 400,
+      pingTimeoutMs: 400,
+      onReport: (r) => {
+        if (r.kind === 'sent') sentTokens.push(((r.entry.message as { event: { payload: { token?: string } } }).event.payload.token) ?? '');
+        waiters = waiters.filter((w) => !w());
+      },
+    });
+    connection.start();
+    await isConnected(connection);
+    let n = 0;
+    const sent: string[] = [];
+    const sendAlert = () => {
+      const token = `alert-${++n}`;
+      sent.push(token);
+      expect(connection.send(buildEvent('Alerts', 'AlertStarted', { token }))).toBe(true);
+    };
+    let downchannels = 1;
+    const reconnected = async () => {
+      downchannels++;
+      await sim.waitForDownchannel({ nth: downchannels, timeoutMs: 10_000 });
+      await isConnected(connection);
+    };
+    // What AVS (the simulator) accepted, from its own records.
+    type Doc = { event: { header: { name: string }; payload: { token?: string } } };
+    const accepted = () =>
+      sim.records
+        .filter((r) => r.kind === 'event' && r.status < 300 && (r.event as Doc | undefined)?.event.header.name === 'AlertStarted')
+        .map((r) => (r.event as Doc).event.payload.token);
+    // The sender's reports say when AVS accepted an event.
+    const delivered = () => {
+      const token = sent[sent.length - 1];
+      return waitUntil(() => sentTokens.includes(token), `${token} accepted`);
+    };
+
+    sendAlert();
+    await delivered();
+
+    // A dropped TCP connection, a GOAWAY, a reset and an ended downchannel: reconnect each time,
+    // with an event queued while the connection is down.
+    for (const fault of [() => sim.faults.dropConnections(), () => sim.faults.goaway(), () => sim.faults.resetDownchannel(), () => sim.faults.endDownchannel()]) {
+      fault();
+      sendAlert();
+      await reconnected();
+      sendAlert();
+      await delivered();
+    }
+
+    // 403 with an expired token: a fresh token and one retry (§1.5.4).
+    sim.faults.failNext(403);
+    sendAlert();
+    await delivered();
+    expect(tokens.refreshes).toBeGreaterThanOrEqual(1);
+
+    // 429, 503: back off and resend; 500: bounded retry.
+    for (const status of [429, 503, 500] as const) {
+      sim.faults.failNext(status);
+      sendAlert();
+      await delivered();
+    }
+
+    // A slow answer is still an answer.
+    sim.faults.delayNext(300);
+    sendAlert();
+    await delivered();
+
+    // Pings unanswered: the session is torn down and made anew (§1.9).
+    sim.faults.stopPings();
+    await reconnected();
+    sim.faults.resumePings();
+    sendAlert();
+    await delivered();
+
+    // A truncated and a corrupt downchannel body: the connection is lost, and made anew.
+    sim.faults.truncateNext('downchannel');
+    sim.pushDirective({ directive: { header: { namespace: 'Speaker', name: 'SetMute', messageId: 'm1' }, payload: { mute: true } } });
+    await reconnected();
+    sim.faults.corruptNext('downchannel');
+    sim.pushDirective({ directive: { header: { namespace: 'Speaker', name: 'SetMute', messageId: 'm2' }, payload: { mute: false } } });
+    await reconnected();
+    sendAlert();
+    await delivered();
+
+    // Every event arrived exactly once, in the order it was sent.
+    expect(accepted()).toEqual(sent);
+    await connection.stop();
+  });
+});
