@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Makes a fresh clone runnable: installs the locked npm dependencies when they are missing or
+// Makes a fresh clone runnable: installs the Debian programs the project runs (when missing, and
+// when it may: as root with apt-get), and the locked npm dependencies when they are missing or
 // older than package-lock.json. Runs before `npm start` and `npm test` (prestart / pretest), so
 // the two README commands work on a new machine with nothing but Node and npm.
 'use strict';
@@ -11,6 +12,28 @@ const { spawnSync } = require('node:child_process');
 const root = join(__dirname, '..', '..');
 const lock = join(root, 'package-lock.json');
 const stamp = join(root, 'node_modules', '.avs-deps-stamp');
+// Programs the simulator and the drivers run, by the Debian package that has them.
+const PROGRAMS = { openssl: 'openssl' };
+
+const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const missing = Object.keys(PROGRAMS).filter((cmd) => !onPath(cmd));
+if (missing.length > 0) {
+  const packages = [...new Set(missing.map((cmd) => PROGRAMS[cmd]))];
+  const canInstall = process.getuid?.() === 0 && onPath('apt-get');
+  if (!canInstall) {
+    console.error(`avs-device: missing ${missing.join(', ')}; install the Debian package(s): apt-get install -y ${packages.join(' ')}`);
+    process.exit(1);
+  }
+  console.error(`avs-device: installing ${packages.join(', ')} (apt-get) ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  const install = update.status === 0 && spawnSync('apt-get', ['install', '-y', '-qq', ...packages], { stdio: 'inherit', env });
+  if (!install || install.status !== 0) {
+    console.error(`avs-device: apt-get install ${packages.join(' ')} failed; see the output above`);
+    process.exit(1);
+  }
+}
+
 const want = createHash('sha256').update(readFileSync(lock)).digest('hex');
 const have = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
 

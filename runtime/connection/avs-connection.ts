@@ -2,6 +2,7 @@
 // SynchronizeState, capabilities, tokens), the event sender and its outbox, and one stream of
 // every directive that arrives — on the downchannel or in an answer to an event.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Observable, Subject, mergeAll, type Subscription } from 'rxjs';
 import { createActor, fromCallback, fromPromise, type Actor, type ActorOptions } from 'xstate';
 import { buildEvent, type ContextEntry } from '../../machines/catalog';
@@ -20,6 +21,7 @@ import {
   SessionError,
   type CapabilitiesPublisher,
   type EventResponse,
+  type KeyValueStore,
   type SenderReport,
   type TokenSource,
 } from '../../services/transport';
@@ -32,8 +34,11 @@ export interface AvsConnectionOptions {
   readonly context: () => ContextEntry[];
   /** §13; without one, nothing is published (the product's defaults apply). */
   readonly capabilities?: CapabilitiesPublisher;
-  /** Extra CA for a private endpoint (the simulator's). */
+  /** Extra CA (PEM) for a private endpoint, or the file that holds it (the simulator's `ca <path>`). */
   readonly ca?: string | Buffer;
+  readonly caFile?: string;
+  /** Where the endpoint set by SetEndpoint is kept across restarts (§11.3); it wins over `endpoint`. */
+  readonly store?: KeyValueStore;
   readonly outbox?: Outbox;
   readonly attachments?: AttachmentStore;
   /** The device's random seed for backoff jitter; a fresh random one when not given. */
@@ -52,6 +57,9 @@ export interface AvsConnectionOptions {
 
 export type ConnectionActor = Actor<typeof connectionMachine>;
 
+/** The store key of the endpoint a SetEndpoint chose. */
+export const ENDPOINT_KEY = 'avs.endpoint';
+
 export class AvsConnection {
   /** Every directive and attachment from AVS, in arrival order per source (§4.3: one pipeline). */
   readonly directives$: Observable<AvsPart>;
@@ -63,9 +71,11 @@ export class AvsConnection {
   private readonly directives = new Subject<AvsPart>();
   private session: AvsSession | undefined;
   private readonly subscriptions: Subscription[] = [];
+  private readonly ca: string | Buffer | undefined;
 
   constructor(private readonly options: AvsConnectionOptions) {
     const now = options.now ?? Date.now;
+    this.ca = options.ca ?? (options.caFile ? readFileSync(options.caFile) : undefined);
     this.outbox = options.outbox ?? new MemoryOutbox();
     // Hot: every source (downchannel, each answer) is read as it comes, whoever listens.
     this.subscriptions.push(this.sources.pipe(mergeAll()).subscribe(this.directives));
@@ -99,7 +109,7 @@ export class AvsConnection {
 
     this.actor = createActor(machine, {
       input: {
-        endpoint: options.endpoint,
+        endpoint: options.store?.get(ENDPOINT_KEY) ?? options.endpoint,
         seed: options.seed ?? randomBytes(4).readUInt32LE(0),
         maxRetryDelayMs: options.maxRetryDelayMs,
         pingIdleMs: options.pingIdleMs,
@@ -108,7 +118,10 @@ export class AvsConnection {
       },
       ...(options.clock ? { clock: options.clock } : {}),
     });
-    this.actor.on('ENDPOINT.CHANGED', (e) => options.onEndpointChanged?.(e.endpoint));
+    this.actor.on('ENDPOINT.CHANGED', (e) => {
+      options.store?.set(ENDPOINT_KEY, e.endpoint);
+      options.onEndpointChanged?.(e.endpoint);
+    });
 
     // Events flow only while CONNECTED (after SynchronizeState); leaving it holds or drops them (§1.7).
     let connected = false;
@@ -180,7 +193,7 @@ export class AvsConnection {
     AvsSession.open({
       endpoint: input.endpoint,
       token: () => this.options.tokens.current(),
-      ca: this.options.ca,
+      ca: this.ca,
       attachments: this.options.attachments,
       pingIdleMs: input.pingIdleMs,
       pingTimeoutMs: input.pingTimeoutMs,
