@@ -4,7 +4,7 @@
 //   publishCapabilities  — §13 PUT of the device's interfaces (skipped when unchanged)
 //   session              — one HTTP/2 session + downchannel; reports OPENED / FAILED / LOST / CLOSED
 //   synchronize          — §1.6 step 5: System.SynchronizeState with the full context
-import { assign, emit, fromCallback, fromPromise, sendTo, setup } from 'xstate';
+import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup } from 'xstate';
 import { logAttempt, retryDelay } from './backoff';
 
 export interface ConnectionInput {
@@ -138,8 +138,11 @@ export const connectionMachine = setup({
     tokenRefused: assign({ tokenRefused: true }),
     tokenAccepted: assign({ tokenRefused: false }),
     noteError: assign((_, params: { reason: string }) => ({ lastError: params.reason })),
-    setEndpoint: assign((_, params: { endpoint: string }) => ({ endpoint: params.endpoint })),
-    announceEndpoint: emit((_, params: { endpoint: string }) => ({ type: 'ENDPOINT.CHANGED' as const, endpoint: params.endpoint })),
+    /** §11.3: use it from now on, and tell the runtime to persist it. */
+    adoptEndpoint: enqueueActions(({ enqueue }, params: { endpoint: string }) => {
+      enqueue.assign({ endpoint: params.endpoint });
+      enqueue.emit({ type: 'ENDPOINT.CHANGED', endpoint: params.endpoint });
+    }),
     closeSession: sendTo('session', { type: 'CLOSE' }),
   },
   delays: {
@@ -162,19 +165,18 @@ export const connectionMachine = setup({
     connectTimeoutMs: input.connectTimeoutMs ?? 60_000,
   }),
   initial: 'DISCONNECTED',
+  on: {
+    // §11.3: remember it (and have it persisted); the same endpoint again is ignored. ONLINE
+    // overrides this to move the live session there.
+    'DIRECTIVE.SetEndpoint': [
+      { guard: { type: 'sameEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
+      { actions: { type: 'adoptEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
+    ],
+  },
   states: {
     DISCONNECTED: {
       on: {
         'USER.CONNECT': 'AUTHORIZING',
-        'DIRECTIVE.SetEndpoint': [
-          { guard: { type: 'sameEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
-          {
-            actions: [
-              { type: 'setEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-              { type: 'announceEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-            ],
-          },
-        ],
       },
     },
     /** §1.6 step 1: no connection without a token. */
@@ -192,15 +194,6 @@ export const connectionMachine = setup({
       },
       on: {
         'USER.DISCONNECT': 'DISCONNECTED',
-        'DIRECTIVE.SetEndpoint': [
-          { guard: { type: 'sameEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
-          {
-            actions: [
-              { type: 'setEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-              { type: 'announceEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-            ],
-          },
-        ],
       },
     },
     /** §1.6 step 2 / §13: publish the interfaces before connecting (the actor skips it when unchanged). */
@@ -258,10 +251,7 @@ export const connectionMachine = setup({
             // Leaving ONLINE and coming back tears this session down and opens one there.
             target: '#connection.ONLINE',
             reenter: true,
-            actions: [
-              { type: 'setEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-              { type: 'announceEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-            ],
+            actions: { type: 'adoptEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
           },
         ],
         'USER.DISCONNECT': '.DISCONNECTING',
@@ -325,12 +315,8 @@ export const connectionMachine = setup({
             'SESSION.CLOSED': '#connection.DISCONNECTED',
             'SESSION.LOST': '#connection.DISCONNECTED',
             'USER.DISCONNECT': {},
-            'DIRECTIVE.SetEndpoint': {
-              actions: [
-                { type: 'setEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-                { type: 'announceEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-              ],
-            },
+            // Closing anyway: just remember it for the next connection.
+            'DIRECTIVE.SetEndpoint': { actions: { type: 'adoptEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
           },
           after: { closeTimeout: '#connection.DISCONNECTED' },
         },
@@ -342,15 +328,6 @@ export const connectionMachine = setup({
       on: {
         'USER.DISCONNECT': 'DISCONNECTED',
         'TOKEN.AVAILABLE': 'AUTHORIZING',
-        'DIRECTIVE.SetEndpoint': [
-          { guard: { type: 'sameEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
-          {
-            actions: [
-              { type: 'setEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-              { type: 'announceEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) },
-            ],
-          },
-        ],
       },
     },
     /** A fault no retry mends (§13: capabilities refused as malformed); a new USER.CONNECT tries again. */
