@@ -3,7 +3,7 @@
 // every directive that arrives — on the downchannel or in an answer to an event.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Observable, Subject, mergeAll, type Subscription } from 'rxjs';
+import { catchError, EMPTY, mergeMap, Observable, Subject, type Subscription } from 'rxjs';
 import { createActor, fromCallback, fromPromise, type Actor, type ActorOptions } from 'xstate';
 import { buildEvent, type ContextEntry } from '../../machines/catalog';
 import {
@@ -53,6 +53,8 @@ export interface AvsConnectionOptions {
   /** §11.3: persist a new endpoint. */
   readonly onEndpointChanged?: (endpoint: string) => void;
   readonly onReport?: (report: SenderReport) => void;
+  /** A multipart body (downchannel or answer) broke off; the directives before the break were delivered. */
+  readonly onBodyError?: (error: Error) => void;
 }
 
 export type ConnectionActor = Actor<typeof connectionMachine>;
@@ -77,8 +79,23 @@ export class AvsConnection {
     const now = options.now ?? Date.now;
     this.ca = options.ca ?? (options.caFile ? readFileSync(options.caFile) : undefined);
     this.outbox = options.outbox ?? new MemoryOutbox();
-    // Hot: every source (downchannel, each answer) is read as it comes, whoever listens.
-    this.subscriptions.push(this.sources.pipe(mergeAll()).subscribe(this.directives));
+    // Hot: every source (downchannel, each answer) is read as it comes, whoever listens. A source
+    // that breaks off (a truncated or corrupt body) ends alone — the stream of directives goes on;
+    // what it delivered before the break stays delivered.
+    this.subscriptions.push(
+      this.sources
+        .pipe(
+          mergeMap((source) =>
+            source.pipe(
+              catchError((e: unknown) => {
+                options.onBodyError?.(e instanceof Error ? e : new Error(String(e)));
+                return EMPTY;
+              }),
+            ),
+          ),
+        )
+        .subscribe(this.directives),
+    );
     this.directives$ = this.directives.asObservable();
     this.sender = new EventSender({
       outbox: this.outbox,
