@@ -33,7 +33,10 @@ export interface ConnectionContext {
   rng: number;
   /** The delay chosen for WAITING_TO_RETRY. */
   retryDelayMs: number;
-  /** AUTHORIZING after a 403: the token in hand was refused, so a fresh one is needed. */
+  /**
+   * A 403 since the last completed connection: the token in hand was refused, so each attempt
+   * gets a fresh one — and a second 403 waits out a backoff delay instead of looping at once.
+   */
   tokenRefused: boolean;
   readonly maxRetryDelayMs: number;
   readonly pingIdleMs: number;
@@ -77,6 +80,8 @@ export interface SynchronizeOutput {
 
 export interface CapabilitiesOutput {
   readonly status: number;
+  /** When the PUT started, if one was made (it counts toward the attempt bound); absent when skipped. */
+  readonly startedAt?: number;
 }
 
 const isSuccess = (status: number): boolean => status >= 200 && status < 300;
@@ -111,9 +116,10 @@ export const connectionMachine = setup({
   },
   guards: {
     succeeded: (_, params: { status: number }) => isSuccess(params.status),
-    unauthorized: (_, params: { status: number | undefined }) => params.status === 403,
-    /** §13: 500 (and 429/503, overload) are worth another try. */
-    transient: (_, params: { status: number }) => params.status >= 500 || params.status === 429,
+    /** A first 403: refresh the token and go again at once. */
+    unauthorized: ({ context }, params: { status: number | undefined }) => params.status === 403 && !context.tokenRefused,
+    /** §13: 500 (and 429/503, overload) are worth another try — and so is a second 403 in a row, after a delay. */
+    retriable: (_, params: { status: number }) => params.status >= 500 || params.status === 429 || params.status === 403,
     sameEndpoint: ({ context }, params: { endpoint: string }) => params.endpoint === context.endpoint,
   },
   actions: {
@@ -133,10 +139,11 @@ export const connectionMachine = setup({
       const { delayMs, rng } = retryDelay({ failures: 1, attempts: context.attempts, now: params.at, rng: context.rng, capMs: context.maxRetryDelayMs });
       return { failures: 1, retryDelayMs: delayMs, rng, lastError: params.reason };
     }),
-    logAttempt: assign(({ context }, params: { startedAt: number }) => ({ attempts: logAttempt(context.attempts, params.startedAt) })),
+    logAttempt: assign(({ context }, params: { startedAt: number | undefined }) =>
+      params.startedAt === undefined ? {} : { attempts: logAttempt(context.attempts, params.startedAt) },
+    ),
     connected: assign({ failures: 0, lastError: undefined, tokenRefused: false }),
     tokenRefused: assign({ tokenRefused: true }),
-    tokenAccepted: assign({ tokenRefused: false }),
     noteError: assign((_, params: { reason: string }) => ({ lastError: params.reason })),
     /** §11.3: use it from now on, and tell the runtime to persist it. */
     adoptEndpoint: enqueueActions(({ enqueue }, params: { endpoint: string }) => {
@@ -184,7 +191,7 @@ export const connectionMachine = setup({
       invoke: {
         src: 'authorize',
         input: ({ context }) => ({ refresh: context.tokenRefused }),
-        onDone: { target: 'PUBLISHING_CAPABILITIES', actions: 'tokenAccepted' },
+        onDone: { target: 'PUBLISHING_CAPABILITIES' },
         // No token to be had (not linked yet, or LWA unreachable): ask again after a backoff
         // delay, or at once when authorization says it has one.
         onError: {
@@ -202,16 +209,23 @@ export const connectionMachine = setup({
         src: 'publishCapabilities',
         input: ({ context }) => ({ endpoint: context.endpoint }),
         onDone: [
-          { guard: { type: 'succeeded', params: ({ event }) => ({ status: event.output.status }) }, target: 'ONLINE' },
+          {
+            guard: { type: 'succeeded', params: ({ event }) => ({ status: event.output.status }) },
+            target: 'ONLINE',
+            actions: { type: 'logAttempt', params: ({ event }) => ({ startedAt: event.output.startedAt }) },
+          },
           {
             guard: { type: 'unauthorized', params: ({ event }) => ({ status: event.output.status }) },
             target: 'AUTHORIZING',
-            actions: 'tokenRefused',
+            actions: [{ type: 'logAttempt', params: ({ event }) => ({ startedAt: event.output.startedAt }) }, 'tokenRefused'],
           },
           {
-            guard: { type: 'transient', params: ({ event }) => ({ status: event.output.status }) },
+            guard: { type: 'retriable', params: ({ event }) => ({ status: event.output.status }) },
             target: 'WAITING_TO_RETRY',
-            actions: { type: 'scheduleRetry', params: ({ context, event }) => ({ at: lastKnownTime(context), reason: `capabilities: ${event.output.status}` }) },
+            actions: [
+              { type: 'logAttempt', params: ({ event }) => ({ startedAt: event.output.startedAt }) },
+              { type: 'scheduleRetry', params: ({ context, event }) => ({ at: event.output.startedAt ?? lastKnownTime(context), reason: `capabilities: ${event.output.status}` }) },
+            ],
           },
           {
             // §13: 400 (and any other answer) is a fault in the software, not something a retry mends.
@@ -240,9 +254,11 @@ export const connectionMachine = setup({
       },
       initial: 'CONNECTING',
       on: {
+        // Lost before the connection completed: a failed attempt like any other (§1.8 resets the
+        // counter only after a success).
         'SESSION.LOST': {
           target: 'WAITING_TO_RETRY',
-          actions: { type: 'scheduleReconnect', params: ({ event }) => ({ at: event.at, reason: event.reason }) },
+          actions: { type: 'scheduleRetry', params: ({ event }) => ({ at: event.at, reason: event.reason }) },
         },
         // §11.3: a new endpoint: drop this session and connect there.
         'DIRECTIVE.SetEndpoint': [
@@ -307,7 +323,15 @@ export const connectionMachine = setup({
          * Events flow (services/transport). A 403 on an event is handled there with a fresh
          * token: §1.6 step 7, new requests carry the new token, open streams are unaffected.
          */
-        CONNECTED: {},
+        CONNECTED: {
+          on: {
+            // A completed connection ended: reconnect from the top of the table (§1.8).
+            'SESSION.LOST': {
+              target: '#connection.WAITING_TO_RETRY',
+              actions: { type: 'scheduleReconnect', params: ({ event }) => ({ at: event.at, reason: event.reason }) },
+            },
+          },
+        },
         /** Closing on purpose: in-flight work may finish (bounded), then DISCONNECTED. */
         DISCONNECTING: {
           entry: 'closeSession',

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { catchError, EMPTY, mergeMap, Observable, Subject, type Subscription } from 'rxjs';
 import { createActor, fromCallback, fromPromise, type Actor, type ActorOptions } from 'xstate';
 import { buildEvent, type ContextEntry } from '../../machines/catalog';
+import { EndpointUrl, endpointBaseUrl } from '../../machines/envelope/primitives';
 import {
   connectionMachine,
   type CapabilitiesOutput,
@@ -62,6 +63,18 @@ export type ConnectionActor = Actor<typeof connectionMachine>;
 /** The store key of the endpoint a SetEndpoint chose. */
 export const ENDPOINT_KEY = 'avs.endpoint';
 
+/** The base URL an endpoint value means, if it is a usable http(s) one. */
+function usableEndpoint(endpoint: string): string | undefined {
+  if (!EndpointUrl.is(endpoint)) return undefined;
+  const url = endpointBaseUrl(endpoint);
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class AvsConnection {
   /** Every directive and attachment from AVS, in arrival order per source (§4.3: one pipeline). */
   readonly directives$: Observable<AvsPart>;
@@ -74,6 +87,7 @@ export class AvsConnection {
   private session: AvsSession | undefined;
   private readonly subscriptions: Subscription[] = [];
   private readonly ca: string | Buffer | undefined;
+  private started = false;
 
   constructor(private readonly options: AvsConnectionOptions) {
     const now = options.now ?? Date.now;
@@ -109,9 +123,13 @@ export class AvsConnection {
         authorize: fromPromise<void, { refresh: boolean }>(async ({ input }) => {
           if (input.refresh || !options.tokens.current()) await options.tokens.refresh();
         }),
-        publishCapabilities: fromPromise<CapabilitiesOutput, { endpoint: string }>(async ({ input }) =>
-          options.capabilities ? { status: (await options.capabilities.publish(input.endpoint)).status } : { status: 204 },
-        ),
+        publishCapabilities: fromPromise<CapabilitiesOutput, { endpoint: string }>(async ({ input }) => {
+          if (!options.capabilities) return { status: 204 };
+          const startedAt = now();
+          const result = await options.capabilities.publish(input.endpoint);
+          // A PUT that was made is a connection attempt too (the 50-in-10-minutes bound).
+          return result.skipped ? { status: result.status } : { status: result.status, startedAt };
+        }),
         session: fromCallback<SessionCommand, SessionInput>(({ input, sendBack, receive }) => this.runSession(input, sendBack, receive, now)),
         synchronize: fromPromise<SynchronizeOutput, { endpoint: string }>(async () => {
           const session = this.session;
@@ -126,7 +144,8 @@ export class AvsConnection {
 
     this.actor = createActor(machine, {
       input: {
-        endpoint: options.store?.get(ENDPOINT_KEY) ?? options.endpoint,
+        // A stored endpoint that is no longer usable must not keep the device from connecting.
+        endpoint: usableEndpoint(options.store?.get(ENDPOINT_KEY) ?? '') ?? options.endpoint,
         seed: options.seed ?? randomBytes(4).readUInt32LE(0),
         maxRetryDelayMs: options.maxRetryDelayMs,
         pingIdleMs: options.pingIdleMs,
@@ -152,6 +171,7 @@ export class AvsConnection {
 
   /** Starts connecting (and keeps the connection up until `stop`). */
   start(): this {
+    this.started = true;
     this.actor.start();
     this.actor.send({ type: 'USER.CONNECT' });
     return this;
@@ -159,17 +179,20 @@ export class AvsConnection {
 
   /** Closes the connection on purpose; durable events stay in the outbox. */
   async stop(): Promise<void> {
-    if (this.actor.getSnapshot().status !== 'active') return;
-    const closed = new Promise<void>((resolve) => {
-      const sub = this.actor.subscribe((s) => {
-        if (s.matches('DISCONNECTED')) {
-          sub.unsubscribe();
-          resolve();
-        }
+    if (!this.started || this.actor.getSnapshot().status !== 'active') return;
+    this.started = false;
+    if (!this.actor.getSnapshot().matches('DISCONNECTED')) {
+      const closed = new Promise<void>((resolve) => {
+        const sub = this.actor.subscribe((s) => {
+          if (s.matches('DISCONNECTED')) {
+            sub.unsubscribe();
+            resolve();
+          }
+        });
       });
-    });
-    this.actor.send({ type: 'USER.DISCONNECT' });
-    await closed;
+      this.actor.send({ type: 'USER.DISCONNECT' });
+      await closed;
+    }
     this.actor.stop();
     this.sources.complete();
     for (const s of this.subscriptions.splice(0)) s.unsubscribe();
@@ -192,9 +215,15 @@ export class AvsConnection {
     return this.sender.sendNow(message, audio);
   }
 
-  /** §11.3: hand a SetEndpoint directive's endpoint to the machine. */
-  setEndpoint(endpoint: string): void {
-    this.actor.send({ type: 'DIRECTIVE.SetEndpoint', endpoint });
+  /**
+   * §11.3: hands a SetEndpoint directive's endpoint to the machine, as a base URL (a bare
+   * `host[:port]` means https). False, and nothing changes, for one that is not usable.
+   */
+  setEndpoint(endpoint: string): boolean {
+    const url = usableEndpoint(endpoint);
+    if (!url) return false;
+    this.actor.send({ type: 'DIRECTIVE.SetEndpoint', endpoint: url });
+    return true;
   }
 
   /** The session actor: one AvsSession for the life of the machine's ONLINE state. */
@@ -207,17 +236,32 @@ export class AvsConnection {
     const startedAt = now();
     let stopped = false;
     let session: AvsSession | undefined;
-    AvsSession.open({
-      endpoint: input.endpoint,
-      token: () => this.options.tokens.current(),
-      ca: this.ca,
-      attachments: this.options.attachments,
-      pingIdleMs: input.pingIdleMs,
-      pingTimeoutMs: input.pingTimeoutMs,
-      connectTimeoutMs: input.connectTimeoutMs,
-      now,
-    }).then(
+    let pending: AvsSession | undefined;
+    const failed = (e: Error) => {
+      if (stopped) return;
+      const status = e instanceof SessionError ? e.status : undefined;
+      sendBack({ type: 'SESSION.FAILED', at: now(), startedAt, reason: e.message, ...(status !== undefined ? { status } : {}) });
+    };
+    let ready: Promise<AvsSession>;
+    try {
+      const started = AvsSession.start({
+        endpoint: input.endpoint,
+        token: () => this.options.tokens.current(),
+        ca: this.ca,
+        attachments: this.options.attachments,
+        pingIdleMs: input.pingIdleMs,
+        pingTimeoutMs: input.pingTimeoutMs,
+        connectTimeoutMs: input.connectTimeoutMs,
+        now,
+      });
+      pending = started.session;
+      ready = started.ready;
+    } catch (e) {
+      ready = Promise.reject(new SessionError(`cannot connect to ${input.endpoint}: ${(e as Error).message}`));
+    }
+    ready.then(
       (opened) => {
+        pending = undefined;
         if (stopped) {
           void opened.close();
           return;
@@ -231,9 +275,8 @@ export class AvsConnection {
         sendBack({ type: 'SESSION.OPENED', at: now(), startedAt });
       },
       (e: Error) => {
-        if (stopped) return;
-        const status = e instanceof SessionError ? e.status : undefined;
-        sendBack({ type: 'SESSION.FAILED', at: now(), startedAt, reason: e.message, ...(status !== undefined ? { status } : {}) });
+        pending = undefined;
+        failed(e);
       },
     );
     receive((command) => {
@@ -245,6 +288,8 @@ export class AvsConnection {
     });
     return () => {
       stopped = true;
+      // Still connecting: give up on it now, leave nothing connecting behind.
+      pending?.destroy();
       if (this.session === session) this.session = undefined;
       void session?.close();
     };

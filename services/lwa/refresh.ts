@@ -29,7 +29,7 @@ export interface LwaRefreshOptions {
   readonly url?: string;
   readonly ca?: string | Buffer;
   readonly now?: () => number;
-  /** §12.3: refresh this long before expiry (the SDK: 10 minutes). */
+  /** §12.3: refresh this long before expiry (the SDK: 10 minutes); the token stays usable until then and a minute more. */
   readonly refreshAheadMs?: number;
   /** A new refresh token from LWA replaces the stored one (§12.2): persist it here. */
   readonly onTokens?: (tokens: { accessToken: string; refreshToken: string; expiresAt: number }) => void;
@@ -48,6 +48,7 @@ export class LwaTokenSource implements TokenSource {
   private expiresAt: number;
   private refreshToken: string;
   private inFlight: Promise<string> | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private readonly now: () => number;
 
   constructor(private readonly options: LwaRefreshOptions) {
@@ -55,11 +56,34 @@ export class LwaTokenSource implements TokenSource {
     this.expiresAt = options.expiresAt ?? 0;
     this.refreshToken = options.refreshToken;
     this.now = options.now ?? Date.now;
+    if (this.accessToken && this.expiresAt > 0) this.scheduleAhead();
   }
 
-  /** The access token, unless it has expired (or is about to: then it is time to refresh). */
+  /** The access token while it is valid (with a minute to spare for the request that carries it). */
   current(): string | undefined {
-    return this.accessToken && this.now() < this.expiresAt - (this.options.refreshAheadMs ?? 10 * 60_000) ? this.accessToken : undefined;
+    return this.accessToken && this.now() < this.expiresAt - 60_000 ? this.accessToken : undefined;
+  }
+
+  /** Stops refreshing ahead of expiry. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * §12.3: refresh before the token expires (the SDK: 10 minutes ahead); a failed attempt is
+   * tried again after 30 s, and a 403 from AVS asks at once (`refresh`).
+   */
+  private scheduleAhead(): void {
+    this.stop();
+    const due = this.expiresAt - (this.options.refreshAheadMs ?? 10 * 60_000) - this.now();
+    this.timer = setTimeout(() => {
+      this.refresh().catch(() => {
+        this.timer = setTimeout(() => this.scheduleAhead(), 30_000);
+        this.timer.unref();
+      });
+    }, Math.max(0, due));
+    this.timer.unref();
   }
 
   /** §12.3 `grant_type=refresh_token`; concurrent callers share one request. */
@@ -96,6 +120,7 @@ export class LwaTokenSource implements TokenSource {
     this.expiresAt = this.now() + expiresIn * 1000;
     if (typeof json.refresh_token === 'string') this.refreshToken = json.refresh_token;
     this.options.onTokens?.({ accessToken: this.accessToken, refreshToken: this.refreshToken, expiresAt: this.expiresAt });
+    this.scheduleAhead();
     return this.accessToken;
   }
 }

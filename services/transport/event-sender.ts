@@ -44,8 +44,6 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unr
 export class EventSender {
   private session: EventChannel | undefined;
   private draining = false;
-  /** The session the head event is held on (until the next attach). */
-  private heldOn: EventChannel | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
@@ -61,7 +59,6 @@ export class EventSender {
   /** Connected (after SynchronizeState, §1.6 step 5): send what waits, in order. */
   attach(session: EventChannel): void {
     this.session = session;
-    this.heldOn = undefined;
     void this.drain();
   }
 
@@ -106,17 +103,20 @@ export class EventSender {
   private async drain(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    let held = 0;
     try {
       for (;;) {
         const session = this.session;
         const entry = this.options.outbox.peek();
-        if (!session?.isOpen || !entry || this.heldOn === session) return;
-        if ((await this.deliver(session, entry)) === 'held' && this.session === session) {
-          // Nothing more goes on this session: the head event waits for the next one.
-          this.heldOn = session;
-          return;
+        if (!session?.isOpen || !entry) return;
+        if ((await this.deliver(session, entry)) !== 'held') {
+          held = 0;
+          continue;
         }
-        // Sent, dropped — or held on a session that has since been replaced: go on with the current one.
+        // Held on a session that is still the current one and open (its stream was reset, or AVS
+        // keeps refusing the token): try again after a growing delay rather than freeze. A new or
+        // lost session is taken care of by the loop's next look.
+        if (this.session === session && session.isOpen) await this.sleep(this.backoff(++held));
       }
     } finally {
       this.draining = false;

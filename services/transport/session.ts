@@ -33,6 +33,8 @@ export interface SessionOptions {
   readonly pingTimeoutMs?: number;
   /** §1.6 step 4 (the SDK gives 60 s). */
   readonly connectTimeoutMs?: number;
+  /** §1.7: an event with no response headers after this long has stalled (the SDK v1.21: 15 s). */
+  readonly eventTimeoutMs?: number;
   readonly maxStreams?: number;
   readonly now?: () => number;
 }
@@ -119,14 +121,27 @@ export class AvsSession {
    * a SessionError (with the status when AVS answered) otherwise.
    */
   static open(options: SessionOptions): Promise<AvsSession> {
+    try {
+      return AvsSession.start(options).ready;
+    } catch (e) {
+      return Promise.reject(new SessionError(`cannot connect to ${options.endpoint}: ${(e as Error).message}`));
+    }
+  }
+
+  /**
+   * Like `open`, but hands out the session at once, so a caller that gives up before it is
+   * ready can `destroy` it (nothing is left connecting). Throws on an unusable endpoint URL.
+   */
+  static start(options: SessionOptions): { session: AvsSession; ready: Promise<AvsSession> } {
     const session = new AvsSession(options);
-    return session.openDownchannel().then(
+    const ready = session.openDownchannel().then(
       () => session,
       (e: Error) => {
         session.destroy();
         throw e instanceof SessionError ? e : new SessionError(e.message);
       },
     );
+    return { session, ready };
   }
 
   get isOpen(): boolean {
@@ -146,8 +161,12 @@ export class AvsSession {
       }, timeoutMs);
       timer.unref();
       const failed: Subscription | undefined = this.lost.subscribe((reason) => {
-        settle();
-        reject(new SessionError(reason));
+        // The server may answer (say, 403) and close at once: let a pending answer speak first,
+        // so the caller learns the status and not only that the connection went.
+        setImmediate(() => {
+          settle();
+          reject(new SessionError(reason));
+        });
       });
       let stream: http2.ClientHttp2Stream;
       try {
@@ -234,7 +253,7 @@ export class AvsSession {
     this.stopPing();
     this.failQueue('the session was closed');
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.client.destroy(), graceMs);
+      const timer = setTimeout(() => this.hardClose(), graceMs);
       timer.unref();
       this.client.close(() => {
         clearTimeout(timer);
@@ -250,6 +269,11 @@ export class AvsSession {
   /** Tears the connection down at once. */
   destroy(): void {
     this.end('destroyed');
+    this.hardClose();
+  }
+
+  /** Destroys the session (Node refuses direct socket manipulation on HTTP/2 sessions). */
+  private hardClose(): void {
     if (!this.client.destroyed) this.client.destroy();
   }
 
@@ -288,7 +312,16 @@ export class AvsSession {
       return;
     }
     this.awaitingHeaders = true;
+    // §1.7: a stream that gets no answer has stalled: give it up, and ping to tell a stuck
+    // request from a dead connection.
+    const timeoutMs = this.options.eventTimeoutMs ?? 15_000;
+    const stalled = setTimeout(() => {
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      this.verify();
+    }, timeoutMs);
+    stalled.unref();
     const headersArrived = () => {
+      clearTimeout(stalled);
       if (!this.awaitingHeaders) return;
       this.awaitingHeaders = false;
       this.pump();
@@ -350,6 +383,17 @@ export class AvsSession {
     this.lastActivity = this.now();
   }
 
+  /** Checks the connection now (a ping); a failure ends the session. */
+  private verify(): void {
+    if (this.ended) return;
+    this.ping().then(
+      (status) => {
+        if (status !== 204) this.end(`ping answered ${status}`);
+      },
+      (e: Error) => this.end(e.message),
+    );
+  }
+
   /** §1.9: after pingIdleMs with no bytes either way, verify the connection. */
   private armPing(): void {
     this.stopPing();
@@ -394,7 +438,7 @@ export class AvsSession {
     if (this.downchannel && !this.downchannel.closed) this.downchannel.close(http2.constants.NGHTTP2_CANCEL);
     // §1.10: no new streams; those in flight may finish (briefly), then the connection goes.
     if (this.client.destroyed) return;
-    const timer = setTimeout(() => this.client.destroy(), 2000);
+    const timer = setTimeout(() => this.hardClose(), 2000);
     timer.unref();
     this.client.close(() => clearTimeout(timer));
   }

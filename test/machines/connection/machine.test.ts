@@ -286,5 +286,46 @@ describe('connection machine', () => {
     h.clock.increment(5000);
     expect(h.state()).toBe('DISCONNECTED');
   });
-});
 
+  it('waits out a backoff delay on a second 403 in a row, instead of looping at once', async () => {
+    const h = harness();
+    h.actor.send({ type: 'USER.CONNECT' });
+    await h.settle();
+    h.actor.send({ type: 'SESSION.FAILED', at: 0, startedAt: 0, reason: 'downchannel 403', status: 403 });
+    await h.settle();
+    expect(h.state()).toEqual(CONNECTING);
+    h.actor.send({ type: 'SESSION.FAILED', at: 10, startedAt: 10, reason: 'downchannel 403', status: 403 });
+    await h.settle();
+    expect(h.state()).toBe('WAITING_TO_RETRY');
+    // Every later attempt still asks for a fresh token.
+    h.clock.increment(h.actor.getSnapshot().context.retryDelayMs);
+    await h.settle();
+    expect(h.authorizeCalls.map((c) => c.refresh)).toEqual([false, true, true]);
+  });
+
+  it('does the same for capabilities and SynchronizeState refused twice with 403', async () => {
+    const caps = harness({}, { capabilities: async () => ({ status: 403, startedAt: 0 }) });
+    caps.actor.send({ type: 'USER.CONNECT' });
+    await caps.settle();
+    expect(caps.state()).toBe('WAITING_TO_RETRY');
+    expect(caps.actor.getSnapshot().context.attempts).toEqual([0, 0]);
+    const sync = harness({}, { synchronize: async () => ({ status: 403 }) });
+    await connect(sync);
+    expect(sync.state()).toEqual(CONNECTING);
+    sync.actor.send({ type: 'SESSION.OPENED', at: 1, startedAt: 1 });
+    await sync.settle();
+    expect(sync.state()).toBe('WAITING_TO_RETRY');
+  });
+
+  it('counts a session lost before it completed as a failed attempt (no reset of the backoff)', async () => {
+    const h = harness();
+    h.actor.send({ type: 'USER.CONNECT' });
+    await h.settle();
+    h.actor.send({ type: 'SESSION.FAILED', at: 0, startedAt: 0, reason: 'refused' });
+    h.clock.increment(h.actor.getSnapshot().context.retryDelayMs);
+    await h.settle();
+    h.actor.send({ type: 'SESSION.OPENED', at: 1, startedAt: 1 }); // POST_CONNECTING: not yet connected
+    h.actor.send({ type: 'SESSION.LOST', at: 2, reason: 'downchannel reset' });
+    expect(h.actor.getSnapshot().context.failures).toBe(2);
+  });
+});

@@ -1,5 +1,6 @@
 // End to end over real HTTP/2 + TLS on 127.0.0.1: the device's connection against the simulator.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -305,5 +306,47 @@ describe('SetEndpoint (§11.3)', () => {
     await again.stop();
     await a.stop();
     await b.stop();
+  });
+});
+
+describe('stopping', () => {
+  it('resolves at once when never started', async () => {
+    const connection = new AvsConnection({ endpoint: 'https://127.0.0.1:9', tokens: new StaticTokenSource('t'), context: () => CONTEXT });
+    await connection.stop();
+  });
+
+  it('leaves nothing connecting behind when stopped while CONNECTING', async () => {
+    // A server that accepts the TCP connection and never answers: the attempt hangs in CONNECTING.
+    const sockets: Socket[] = [];
+    const blackhole = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', r));
+    const port = (blackhole.address() as AddressInfo).port;
+    const connection = new AvsConnection({ endpoint: `http://127.0.0.1:${port}`, tokens: new StaticTokenSource('t'), context: () => CONTEXT, connectTimeoutMs: 60_000 });
+    connection.start();
+    await waitFor(connection.actor, (s) => s.matches({ ONLINE: 'CONNECTING' }));
+    await new Promise<void>((r) => (sockets.length > 0 ? r() : blackhole.once('connection', () => r())));
+    const closed = new Promise<void>((r) => sockets[0].once('close', () => r()));
+    await connection.stop();
+    await closed; // the client side went away, long before the 60 s connect timeout
+    blackhole.close();
+  });
+});
+
+describe('SetEndpoint values (§11.3)', () => {
+  it('takes a bare host as https, and refuses one that is not usable (nothing changes, nothing crashes)', () => {
+    const store = new MemoryKeyValueStore();
+    const connection = new AvsConnection({ endpoint: 'https://avs.example', tokens: new StaticTokenSource('t'), context: () => CONTEXT, store });
+    connection.actor.start();
+    expect(connection.setEndpoint('alexa.eu.gateway.devices.a2z.com')).toBe(true);
+    expect(connection.actor.getSnapshot().context.endpoint).toBe('https://alexa.eu.gateway.devices.a2z.com');
+    expect(store.get(ENDPOINT_KEY)).toBe('https://alexa.eu.gateway.devices.a2z.com');
+    expect(connection.setEndpoint('not a url')).toBe(false);
+    expect(connection.setEndpoint('ftp://x.example')).toBe(false);
+    expect(connection.actor.getSnapshot().context.endpoint).toBe('https://alexa.eu.gateway.devices.a2z.com');
+    connection.actor.stop();
+    // A stored value that is not usable is ignored at the next start.
+    store.set(ENDPOINT_KEY, 'not a url');
+    const again = new AvsConnection({ endpoint: 'https://avs.example', tokens: new StaticTokenSource('t'), context: () => CONTEXT, store });
+    expect(again.actor.getSnapshot().context.endpoint).toBe('https://avs.example');
   });
 });

@@ -41,11 +41,33 @@ describe('LwaTokenSource', () => {
     expect((error as LwaError).code).toBe('invalid_grant');
   });
 
-  it('stops handing out a token ten minutes before it expires (§12.3), so it is refreshed ahead', () => {
+  it('refreshes ahead of expiry (§12.3) and keeps handing out the token until it is nearly expired', async () => {
+    const pair = sim.tokens.issue();
+    const lifetime = 20 * 60_000;
+    const tokens = new LwaTokenSource({
+      clientId: 'c',
+      refreshToken: pair.refreshToken,
+      accessToken: pair.accessToken,
+      expiresAt: Date.now() + lifetime,
+      refreshAheadMs: lifetime - 50, // due in 50 ms
+      url: sim.url,
+      ca: sim.ca,
+    });
+    expect(tokens.current()).toBe(pair.accessToken);
+    await new Promise<void>((resolve) => {
+      const check = () => (tokens.current() !== pair.accessToken ? resolve() : setTimeout(check, 20));
+      check();
+    });
+    expect(sim.records.filter((r) => r.kind === 'lwa')).toHaveLength(1);
+    tokens.stop();
+  });
+
+  it('does not hand out a token in its last minute', () => {
     let now = 0;
-    const tokens = new LwaTokenSource({ clientId: 'c', refreshToken: 'r', accessToken: 'a', expiresAt: 3_600_000, now: () => now });
+    const tokens = new LwaTokenSource({ clientId: 'c', refreshToken: 'r', accessToken: 'a', expiresAt: 3_600_000, refreshAheadMs: 0, now: () => now });
     expect(tokens.current()).toBe('a');
-    now = 3_600_000 - 10 * 60_000;
+    now = 3_600_000 - 60_000;
     expect(tokens.current()).toBeUndefined();
+    tokens.stop();
   });
 });

@@ -95,14 +95,15 @@ describe('EventSender', () => {
     expect(s.outbox.size).toBe(0);
   });
 
-  it('403 twice: holds the event (not lost) for the next connection', async () => {
-    const s = setup(() => 403);
+  it('403 twice: holds the event (not lost) and tries it again after a delay on the same connection', async () => {
+    const s = setup((_name, n) => (n <= 2 ? 403 : 204));
     s.sender.attach(s.channel);
     s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
     await s.settle();
-    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted']);
-    expect(s.outbox.size).toBe(1);
-    expect(s.reports.at(-1)).toMatchObject({ kind: 'held' });
+    expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted', 'AlertStarted']);
+    expect(s.reports.map((r) => r.kind)).toEqual(['held', 'sent']);
+    expect(s.sleeps).toHaveLength(1);
+    expect(s.outbox.size).toBe(0);
   });
 
   it('429 and 503: backs off, longer each time, and the event keeps its place', async () => {

@@ -116,3 +116,24 @@ describe('AvsSession', () => {
     expect(emitted).toBe(false);
   });
 });
+
+describe('AvsSession stalled streams (§1.7)', () => {
+  let sim: Simulator;
+  afterEach(async () => {
+    await sim?.stop();
+  });
+
+  it('gives up an event whose answer does not come, pings, and goes on with the next', async () => {
+    sim = await startSimulator();
+    const session = await AvsSession.open({ endpoint: sim.url, ca: sim.ca, token: () => sim.defaultToken, eventTimeoutMs: 200 });
+    sim.faults.delayNext(5000); // far beyond the stall timeout
+    const stalled = session.post(alert('stalled'));
+    const next = session.post(alert('next'));
+    await expect(stalled).rejects.toThrow(/without an answer/);
+    expect((await next).status).toBe(204);
+    await sim.waitForEvent((e) => e.name === 'Alerts.AlertStarted' && (e.document.event.payload as { token: string }).token === 'next');
+    expect(sim.records.some((r) => r.kind === 'ping')).toBe(true);
+    expect(session.isOpen).toBe(true);
+    await session.close();
+  });
+});
