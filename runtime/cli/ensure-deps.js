@@ -12,8 +12,10 @@ const { spawnSync } = require('node:child_process');
 const root = join(__dirname, '..', '..');
 const lock = join(root, 'package-lock.json');
 const stamp = join(root, 'node_modules', '.avs-deps-stamp');
-// Programs the simulator and the drivers run, by the Debian package that has them.
-const PROGRAMS = { openssl: 'openssl' };
+// Programs the project runs or builds with, by the Debian package that has them: openssl for the
+// simulator's certificates; python3, make and g++ for better-sqlite3, which npm builds from source
+// here (its prebuilt binaries would be a download).
+const PROGRAMS = { openssl: 'openssl', python3: 'python3', make: 'make', 'g++': 'g++' };
 
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = Object.keys(PROGRAMS).filter((cmd) => !onPath(cmd));
