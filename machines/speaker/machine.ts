@@ -1,7 +1,7 @@
 // PROTOCOL.md §10: the Speaker — one volume (0..100) and a mute state for all AVS audio (1.0).
 // Muted or not is the state value; the volume is context. Every change, from AVS or from the
 // device's own controls, is reported to AVS (§10.3) and handed to the audio output.
-import { assign, emit, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import { outbound, type ContextMap, type OutboundEventOf } from '../catalog';
 
 export interface SpeakerInput {
@@ -51,8 +51,12 @@ export const speakerMachine = setup({
     adjustVolume: assign(({ context }, params: { by: number }) => ({ volume: clamp(context.volume + params.by) })),
     applyOutput: emit(({ context }, params: { muted: boolean }) => ({ type: 'OUTPUT.VOLUME' as const, volume: context.volume, muted: params.muted })),
     /** §10.3 */
-    reportVolume: emit(({ context }, params: { muted: boolean }) => outbound('Speaker', 'VolumeChanged', { volume: context.volume, muted: params.muted })),
     reportMute: emit(({ context }, params: { muted: boolean }) => outbound('Speaker', 'MuteChanged', { volume: context.volume, muted: params.muted })),
+    /** After any volume change (which always leaves the speaker audible): drive the output, tell AVS. */
+    volumeChanged: enqueueActions(({ context, enqueue }) => {
+      enqueue.emit({ type: 'OUTPUT.VOLUME', volume: context.volume, muted: false });
+      enqueue.emit(outbound('Speaker', 'VolumeChanged', { volume: context.volume, muted: false }));
+    }),
   },
 }).createMachine({
   id: 'speaker',
@@ -65,32 +69,28 @@ export const speakerMachine = setup({
       target: '.AUDIBLE',
       actions: [
         { type: 'setVolume', params: ({ event }) => ({ volume: event.volume }) },
-        { type: 'applyOutput', params: { muted: false } },
-        { type: 'reportVolume', params: { muted: false } },
+        'volumeChanged',
       ],
     },
     'USER.SET_VOLUME': {
       target: '.AUDIBLE',
       actions: [
         { type: 'setVolume', params: ({ event }) => ({ volume: event.volume }) },
-        { type: 'applyOutput', params: { muted: false } },
-        { type: 'reportVolume', params: { muted: false } },
+        'volumeChanged',
       ],
     },
     'DIRECTIVE.AdjustVolume': {
       target: '.AUDIBLE',
       actions: [
         { type: 'adjustVolume', params: ({ event }) => ({ by: event.volume }) },
-        { type: 'applyOutput', params: { muted: false } },
-        { type: 'reportVolume', params: { muted: false } },
+        'volumeChanged',
       ],
     },
     'USER.ADJUST_VOLUME': {
       target: '.AUDIBLE',
       actions: [
         { type: 'adjustVolume', params: ({ event }) => ({ by: event.by }) },
-        { type: 'applyOutput', params: { muted: false } },
-        { type: 'reportVolume', params: { muted: false } },
+        'volumeChanged',
       ],
     },
   },
