@@ -54,7 +54,7 @@ function describe(part: AvsPart): Listed {
   switch (part.kind) {
     case 'directive': {
       const r = part.result;
-      const h = r.kind === 'invalid' ? r.header : r.header;
+      const h = r.header;
       return {
         kind: 'directive',
         namespace: h?.namespace ?? null,

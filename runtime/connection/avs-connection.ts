@@ -16,13 +16,13 @@ import {
 } from '../../machines/connection/machine';
 import type { AttachmentStore, AvsPart } from '../../services/multipart';
 import { MemoryOutbox, type Outbox } from '../../services/outbox/outbox';
+import type { KeyValueStore } from '../../services/store/kv';
 import {
   AvsSession,
   EventSender,
   SessionError,
   type CapabilitiesPublisher,
   type EventResponse,
-  type KeyValueStore,
   type SenderReport,
   type TokenSource,
 } from '../../services/transport';

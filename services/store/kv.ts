@@ -1,7 +1,21 @@
-// A small key-value store in the device database (the persisted endpoint, the last published
-// capabilities, …); the KeyValueStore the transport asks for.
-import type { KeyValueStore } from '../transport/capabilities';
+// Small key-value stores: what the transport remembers (the endpoint a SetEndpoint chose, the
+// capabilities last accepted, …) — in the device database, or in memory for tests.
 import type { DeviceDatabase } from './database';
+
+export interface KeyValueStore {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+export class MemoryKeyValueStore implements KeyValueStore {
+  private readonly values = new Map<string, string>();
+  get(key: string): string | undefined {
+    return this.values.get(key);
+  }
+  set(key: string, value: string): void {
+    this.values.set(key, value);
+  }
+}
 
 export class SqliteKeyValueStore implements KeyValueStore {
   private readonly getStmt;

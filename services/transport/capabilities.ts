@@ -3,6 +3,7 @@
 // when all are the same).
 import { createHash } from 'node:crypto';
 import { INTERFACES } from '../../machines/catalog';
+import type { KeyValueStore } from '../store/kv';
 import { oneShot } from './one-shot';
 
 export const CAPABILITIES_PATH = '/v1/devices/@self/capabilities';
@@ -42,22 +43,6 @@ export function capabilitiesUrlFor(endpoint: string): string {
   if (!amazon) return new URL(CAPABILITIES_PATH, endpoint).toString();
   const region = /(^|[.-])(eu|fe)([.-])/.exec(host)?.[2];
   return `https://api.${region ? `${region}.` : ''}amazonalexa.com${CAPABILITIES_PATH}`;
-}
-
-/** A place to remember what was last accepted (the device's store). */
-export interface KeyValueStore {
-  get(key: string): string | undefined;
-  set(key: string, value: string): void;
-}
-
-export class MemoryKeyValueStore implements KeyValueStore {
-  private readonly values = new Map<string, string>();
-  get(key: string): string | undefined {
-    return this.values.get(key);
-  }
-  set(key: string, value: string): void {
-    this.values.set(key, value);
-  }
 }
 
 export interface PublisherOptions {

@@ -195,7 +195,7 @@ export class AvsSession {
         stream.on('data', () => this.touch());
         readMultipart(stream, boundary, { lenient: true, store: this.attachments }).subscribe({
           next: (part) => this.directives.next(part),
-          // §1.6 "Downchannel lifetime": any end of the downchannel is the end of the connection.
+          // §1.6 "Downchannel lifetime": whenever the downchannel ends, the connection has ended.
           error: (e: Error) => this.end(`downchannel broke off: ${e.message}`),
           complete: () => this.end('downchannel ended'),
         });
