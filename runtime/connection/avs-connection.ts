@@ -63,17 +63,8 @@ export type ConnectionActor = Actor<typeof connectionMachine>;
 /** The store key of the endpoint a SetEndpoint chose. */
 export const ENDPOINT_KEY = 'avs.endpoint';
 
-/** The base URL an endpoint value means, if it is a usable http(s) one. */
-function usableEndpoint(endpoint: string): string | undefined {
-  if (!EndpointUrl.is(endpoint)) return undefined;
-  const url = endpointBaseUrl(endpoint);
-  try {
-    const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The base URL an endpoint value means (a bare host is https), if it is a usable http(s) one. */
+const usableEndpoint = (endpoint: string): string | undefined => (EndpointUrl.is(endpoint) ? endpointBaseUrl(endpoint) : undefined);
 
 export class AvsConnection {
   /** Every directive and attachment from AVS, in arrival order per source (§4.3: one pipeline). */
