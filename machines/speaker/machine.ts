@@ -2,7 +2,7 @@
 // Muted or not is the state value; the volume is context. Every change, from AVS or from the
 // device's own controls, is reported to AVS (§10.3) and handed to the audio output.
 import { assign, emit, enqueueActions, setup } from 'xstate';
-import { outbound, type ContextMap, type OutboundEventOf } from '../catalog';
+import { outbound, type ContextMap, type DirectiveEventsOf, type OutboundEventOf } from '../catalog';
 
 export interface SpeakerInput {
   /** The persisted volume and mute state (defaults: 50, not muted). */
@@ -15,9 +15,7 @@ export interface SpeakerContext {
 }
 
 export type SpeakerEvent =
-  | { type: 'DIRECTIVE.SetVolume'; volume: number }
-  | { type: 'DIRECTIVE.AdjustVolume'; volume: number }
-  | { type: 'DIRECTIVE.SetMute'; mute: boolean }
+  | DirectiveEventsOf<'Speaker'>
   /** The device's own controls (buttons, app, API): reported to AVS too (§10.3). */
   | { type: 'USER.SET_VOLUME'; volume: number }
   | { type: 'USER.ADJUST_VOLUME'; by: number }
@@ -42,8 +40,8 @@ export const speakerMachine = setup({
   guards: {
     /** The persisted mute state, read once at start from the init event's input. */
     startsMuted: ({ event }) => (event as unknown as { input?: SpeakerInput }).input?.muted === true,
-    muteAsked: ({ event }) => event.type === 'DIRECTIVE.SetMute' && event.mute,
-    unmuteAsked: ({ event }) => event.type === 'DIRECTIVE.SetMute' && !event.mute,
+    muteAsked: ({ event }) => event.type === 'DIRECTIVE.SetMute' && event.payload.mute,
+    unmuteAsked: ({ event }) => event.type === 'DIRECTIVE.SetMute' && !event.payload.mute,
   },
   actions: {
     setVolume: assign((_, params: { volume: number }) => ({ volume: clamp(params.volume) })),
@@ -68,7 +66,7 @@ export const speakerMachine = setup({
     'DIRECTIVE.SetVolume': {
       target: '.AUDIBLE',
       actions: [
-        { type: 'setVolume', params: ({ event }) => ({ volume: event.volume }) },
+        { type: 'setVolume', params: ({ event }) => ({ volume: event.payload.volume }) },
         'volumeChanged',
       ],
     },
@@ -82,7 +80,7 @@ export const speakerMachine = setup({
     'DIRECTIVE.AdjustVolume': {
       target: '.AUDIBLE',
       actions: [
-        { type: 'adjustVolume', params: ({ event }) => ({ by: event.volume }) },
+        { type: 'adjustVolume', params: ({ event }) => ({ by: event.payload.volume }) },
         'volumeChanged',
       ],
     },

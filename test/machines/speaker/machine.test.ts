@@ -25,7 +25,7 @@ describe('speaker machine', () => {
 
   it('SetVolume: sets it, drives the output, sends VolumeChanged (§10.2, §10.3)', () => {
     const s = speaker();
-    expect(s.send({ type: 'DIRECTIVE.SetVolume', volume: 40 })).toEqual([
+    expect(s.send({ type: 'DIRECTIVE.SetVolume', payload: { volume: 40 }, messageId: 'm', receivedAt: 0 })).toEqual([
       { type: 'OUTPUT.VOLUME', volume: 40, muted: false },
       { type: 'AVS.EVENT', namespace: 'Speaker', name: 'VolumeChanged', payload: { volume: 40, muted: false } },
     ]);
@@ -34,31 +34,31 @@ describe('speaker machine', () => {
 
   it('AdjustVolume: relative, clamped into 0..100', () => {
     const s = speaker({ volume: 95 });
-    s.send({ type: 'DIRECTIVE.AdjustVolume', volume: 10 });
+    s.send({ type: 'DIRECTIVE.AdjustVolume', payload: { volume: 10 }, messageId: 'm', receivedAt: 0 });
     expect(s.state().volume).toBe(100);
-    s.send({ type: 'DIRECTIVE.AdjustVolume', volume: -100 });
+    s.send({ type: 'DIRECTIVE.AdjustVolume', payload: { volume: -100 }, messageId: 'm', receivedAt: 0 });
     expect(s.state().volume).toBe(0);
-    s.send({ type: 'DIRECTIVE.AdjustVolume', volume: 35 });
+    s.send({ type: 'DIRECTIVE.AdjustVolume', payload: { volume: 35 }, messageId: 'm', receivedAt: 0 });
     expect(s.state().volume).toBe(35);
   });
 
   it('SetMute: mutes and unmutes without touching the volume, with MuteChanged', () => {
     const s = speaker({ volume: 20 });
-    expect(s.send({ type: 'DIRECTIVE.SetMute', mute: true })).toEqual([
+    expect(s.send({ type: 'DIRECTIVE.SetMute', payload: { mute: true }, messageId: 'm', receivedAt: 0 })).toEqual([
       { type: 'OUTPUT.VOLUME', volume: 20, muted: true },
       { type: 'AVS.EVENT', namespace: 'Speaker', name: 'MuteChanged', payload: { volume: 20, muted: true } },
     ]);
     expect(s.state()).toEqual({ volume: 20, muted: true });
-    expect(s.send({ type: 'DIRECTIVE.SetMute', mute: false }).at(-1)).toMatchObject({ name: 'MuteChanged', payload: { muted: false } });
+    expect(s.send({ type: 'DIRECTIVE.SetMute', payload: { mute: false }, messageId: 'm', receivedAt: 0 }).at(-1)).toMatchObject({ name: 'MuteChanged', payload: { muted: false } });
     // Asked for the state it is already in: nothing changes, AVS still hears where it stands.
-    expect(s.send({ type: 'DIRECTIVE.SetMute', mute: false })).toEqual([
+    expect(s.send({ type: 'DIRECTIVE.SetMute', payload: { mute: false }, messageId: 'm', receivedAt: 0 })).toEqual([
       { type: 'AVS.EVENT', namespace: 'Speaker', name: 'MuteChanged', payload: { volume: 20, muted: false } },
     ]);
   });
 
   it('a volume change while muted unmutes, and only VolumeChanged tells it (§10.2, SDK)', () => {
     const s = speaker({ volume: 20, muted: true });
-    const out = s.send({ type: 'DIRECTIVE.AdjustVolume', volume: 5 });
+    const out = s.send({ type: 'DIRECTIVE.AdjustVolume', payload: { volume: 5 }, messageId: 'm', receivedAt: 0 });
     expect(out.filter((e) => e.type === 'AVS.EVENT')).toEqual([
       { type: 'AVS.EVENT', namespace: 'Speaker', name: 'VolumeChanged', payload: { volume: 25, muted: false } },
     ]);
@@ -75,7 +75,7 @@ describe('speaker machine', () => {
 
   it('emits events and context the codecs accept', () => {
     const s = speaker({ volume: 7 });
-    for (const e of s.send({ type: 'DIRECTIVE.SetVolume', volume: 100 })) {
+    for (const e of s.send({ type: 'DIRECTIVE.SetVolume', payload: { volume: 100 }, messageId: 'm', receivedAt: 0 })) {
       if (e.type !== 'AVS.EVENT') continue;
       expect(decodeEvent(buildEvent(e.namespace, e.name, e.payload)).kind).toBe('ok');
     }
