@@ -107,6 +107,7 @@ export class AvsConnection {
       tokens: options.tokens,
       onParts: (parts$) => this.sources.next(parts$),
       onReport: options.onReport,
+      context: options.context,
     });
 
     const machine = connectionMachine.provide({

@@ -1,6 +1,7 @@
 // Sends the outbox to AVS over the current session, in order, with the §1.5.4 handling of each
 // answer (the decision is machines/connection/policy; this carries it out).
 import type { Observable } from 'rxjs';
+import { eventNeedsContext, type ContextEntry } from '../../machines/catalog';
 import { BACKOFF_TABLE_MS } from '../../machines/connection/backoff';
 import { eventResponseAction, MAX_EVENT_ATTEMPTS, mustReachAvs } from '../../machines/connection/policy';
 import type { AvsPart } from '../multipart';
@@ -29,6 +30,11 @@ export interface EventSenderOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** [0, 1) for retry jitter. */
   readonly random?: () => number;
+  /**
+   * The device's context now (§2.3: "current at the moment the event is built"). An event that
+   * carries context gets a fresh one each time it is posted, however long it waited in the outbox.
+   */
+  readonly context?: () => readonly ContextEntry[];
 }
 
 type Delivery = 'sent' | 'dropped' | 'held';
@@ -96,6 +102,14 @@ export class EventSender {
     });
   }
 
+  private withFreshContext(message: object): object {
+    const context = this.options.context;
+    const header = (message as { event?: { header?: { namespace?: unknown; name?: unknown } } }).event?.header;
+    if (!context || typeof header?.namespace !== 'string' || typeof header.name !== 'string') return message;
+    if (!eventNeedsContext(header.namespace, header.name)) return message;
+    return { ...message, context: [...context()] };
+  }
+
   private report(r: SenderReport): void {
     this.options.onReport?.(r);
   }
@@ -138,7 +152,7 @@ export class EventSender {
       attempt++;
       let response: EventResponse;
       try {
-        response = await session.post(entry.message);
+        response = await session.post(this.withFreshContext(entry.message));
       } catch (e) {
         // The session ended before an answer: the event keeps its place for the next connection.
         this.report({ kind: 'held', entry, reason: (e as Error).message });

@@ -180,4 +180,32 @@ describe('EventSender across sessions', () => {
     expect(posted).toEqual(['a', 'b']);
     expect(outbox.size).toBe(0);
   });
+
+  it('gives an event that carries context a fresh one each time it is posted (§2.3)', async () => {
+    let volume = 10;
+    const posted: object[] = [];
+    const channel: EventChannel = {
+      isOpen: true,
+      post: async (metadata) => {
+        posted.push(metadata as object);
+        return answer(posted.length === 1 ? 500 : 204);
+      },
+    };
+    const sender = new EventSender({
+      outbox: new MemoryOutbox(5),
+      tokens: new StaticTokenSource('t'),
+      onParts: () => {},
+      sleep: async () => {
+        volume = 20;
+      },
+      context: () => [{ header: { namespace: 'Speaker', name: 'VolumeState' }, payload: { volume, muted: false } }],
+    });
+    const stale = { context: [], event: { header: { namespace: 'System', name: 'ExceptionEncountered', messageId: 'e1' }, payload: {} } };
+    sender.attach(channel);
+    sender.enqueue('System', 'ExceptionEncountered', stale);
+    sender.enqueue('Speaker', 'VolumeChanged', event('Speaker', 'VolumeChanged'));
+    for (let i = 0; i < 50; i++) await Promise.resolve();
+    const contexts = posted.map((p) => (p as { context?: { payload: { volume: number } }[] }).context?.[0]?.payload.volume);
+    expect(contexts).toEqual([10, 20, undefined]);
+  });
 });
