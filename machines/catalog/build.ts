@@ -66,3 +66,9 @@ export function buildEvent<NS extends EventNamespace, N extends EventName<NS>>(
   }
   return doc as EventMessage;
 }
+
+/** Builds the message for an event a machine emitted (an AVS.EVENT, see outbound.ts); checked like buildEvent. */
+export function buildOutboundEvent(e: { readonly namespace: EventNamespace; readonly name: string; readonly payload: unknown }, options: BuildEventOptions = {}): EventMessage {
+  // The payload's type follows from (namespace, name) in OutboundEvent; the codecs check it again here.
+  return buildEvent(e.namespace, e.name as EventName<EventNamespace>, e.payload as EventPayload<EventNamespace, EventName<EventNamespace>>, options);
+}

@@ -102,8 +102,9 @@ export class DirectivePipeline {
   private acceptDirective(text: string, result: Extract<AvsPart, { kind: 'directive' }>['result']): void {
     const log = this.options.logger;
     const header = result.header;
-    // §4.4 step 2 / §11.4: a directive of a dialog that is over is dropped silently, readable or not.
-    if (header?.dialogRequestId !== undefined && !this.sequencer.isCurrent(header.dialogRequestId)) {
+    // §4.4 step 2 / §11.4: a directive of a dialog that is over is dropped silently, readable or not
+    // (a readable one through the sequencer, which reports it dropped).
+    if (result.kind !== 'ok' && header?.dialogRequestId !== undefined && !this.sequencer.isCurrent(header.dialogRequestId)) {
       log.info({ directive: qualifiedName(header), messageId: header.messageId, dialogRequestId: header.dialogRequestId }, 'dropped: not the current dialog');
       return;
     }
@@ -130,6 +131,10 @@ export class DirectivePipeline {
       text,
       receivedAt: this.now(),
     };
+    if (!this.sequencer.isCurrent(item.dialogRequestId)) {
+      this.sequencer.push(item);
+      return;
+    }
     // §2.2 (SDK): the same messageId while one is being handled is refused.
     if (this.inFlight.has(item.messageId)) {
       log.warn({ directive: qualifiedName(d.header), messageId: item.messageId }, 'a directive with this messageId is already being handled');

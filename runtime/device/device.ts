@@ -1,0 +1,410 @@
+// createDevice: the running device as one object (DESIGN.md "runtime/"). It opens the database,
+// starts the actor tree and the connection, and wires the two rxjs streams between them:
+//   directives$: every part from AVS → pipeline (sequencer → router) → the interface machines
+//   events$:     every machine's AVS.EVENT → envelope (+ the live context, §2.3) → outbox → AVS
+// and derives attention$ from the attention aggregator.
+import { readFileSync } from 'node:fs';
+import { BehaviorSubject, Subject, distinctUntilChanged, type Observable } from 'rxjs';
+import { createActor, fromCallback, type Actor, type ActorOptions, type AnyActorLogic } from 'xstate';
+import { buildOutboundEvent, eventNeedsContext, type ContextEntry, type EventMessage, type OutboundEvent } from '../../machines/catalog';
+import { attentionOf, connectionChanged, type Attention } from '../../machines/attention/machine';
+import { EndpointUrl, LocaleTag } from '../../machines/envelope/primitives';
+import { speakerContext } from '../../machines/speaker/machine';
+import { systemMachine } from '../../machines/system/machine';
+import type { VolumeControl } from '../../drivers/audio-output/volume';
+import { NullVolumeControl } from '../../drivers/audio-output/volume';
+import { createLogger, type Logger } from '../../services/log/logger';
+import { AttachmentStore } from '../../services/multipart';
+import { MemoryOutbox, type Outbox } from '../../services/outbox/outbox';
+import { SqliteOutbox } from '../../services/outbox/sqlite-outbox';
+import { openDatabase, type DeviceDatabase } from '../../services/store/database';
+import { MemoryKeyValueStore, SqliteKeyValueStore, type KeyValueStore } from '../../services/store/kv';
+import { CapabilitiesPublisher, capabilitiesDocument, type PublisherOptions, type SenderReport, type TokenSource } from '../../services/transport';
+import { AvsConnection } from '../connection/avs-connection';
+import { machineHandler, type DirectiveHandler } from '../pipeline/handlers';
+import { DirectivePipeline, type PipelineItem } from '../pipeline/pipeline';
+import { deviceMachine, type DeviceActors } from './machine';
+
+export interface DeviceDrivers {
+  /** Where the Speaker's volume goes (§10); a null output by default. */
+  readonly output?: VolumeControl;
+}
+
+export interface DeviceConfig {
+  /** The AVS base URL (§1.1), or the simulator's. A SetEndpoint (§11.3) persisted earlier wins. */
+  readonly endpoint: string;
+  readonly tokens: TokenSource;
+  /** The device database (one SQLite file for everything that must survive a power cut). Without it, nothing does. */
+  readonly database?: string;
+  readonly drivers?: DeviceDrivers;
+  /** §11.1: the locale until the user changes it (default en-US). */
+  readonly locale?: string;
+  /** §11.3 (1.1): reported with SoftwareInfo when given. */
+  readonly firmwareVersion?: string;
+  /** §10.1: the volume of a device that never had one set (default 50). */
+  readonly initialVolume?: number;
+  /** §13: publish the device's interfaces before connecting (AVS needs it; the simulator accepts it). */
+  readonly capabilities?: Pick<PublisherOptions, 'identity' | 'authHeader' | 'url'>;
+  /** Handlers for interfaces of the product's own (or to replace one of ours), by namespace. */
+  readonly handlers?: readonly DirectiveHandler[];
+  /** Extra CA for a private endpoint (the simulator's), as PEM or a file. */
+  readonly ca?: string | Buffer;
+  readonly caFile?: string;
+  readonly logger?: Logger;
+  /** The wall clock (ms); the machines' delays run on `clock`. */
+  readonly now?: () => number;
+  readonly clock?: ActorOptions<AnyActorLogic>['clock'];
+  /** Connection tuning (defaults are the SDK's, §1.8–§1.9). */
+  readonly seed?: number;
+  readonly maxRetryDelayMs?: number;
+  readonly pingIdleMs?: number;
+  readonly pingTimeoutMs?: number;
+  readonly connectTimeoutMs?: number;
+  /** §11.2: how often UserInactivityReport goes (default one hour). */
+  readonly inactivityReportMs?: number;
+  /** Passed to every actor (the inspector uses it). */
+  readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
+}
+
+/** A config value the device cannot start with; `key` names it. */
+export class DeviceConfigError extends Error {
+  readonly code = 'INVALID_CONFIG' as const;
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`config.${key}: ${message}`);
+    this.name = 'DeviceConfigError';
+  }
+}
+
+/** An event on its way to AVS, as queued. */
+export interface SentEvent {
+  readonly name: string;
+  readonly message: EventMessage;
+  /** False when it could not be queued (not connected and not one that must reach AVS, or the outbox is full). */
+  readonly queued: boolean;
+}
+
+export interface Device {
+  readonly actors: DeviceActors & { readonly connection: AvsConnection['actor'] };
+  /** The root actor of the device's machines. */
+  readonly root: Actor<ReturnType<typeof deviceMachine>>;
+  readonly connection: AvsConnection;
+  /** The directive pipeline: the current dialog, and what became of each directive. */
+  readonly pipeline: DirectivePipeline;
+  /** The attention state for LEDs and screens (current value first). */
+  readonly attention$: Observable<Attention>;
+  /** Every directive accepted for carrying out, decoded, in arrival order. */
+  readonly directives$: Observable<PipelineItem>;
+  /** Every event the device's machines sent towards AVS. */
+  readonly events$: Observable<SentEvent>;
+  /** What the event sender did with each queued event (sent, refused, held…). */
+  readonly reports$: Observable<SenderReport>;
+  /** System.Exception bodies AVS sent (§11.3). */
+  readonly exceptions$: Observable<{ code: string; description?: string }>;
+  /** The context entries of every interface now (§2.3). */
+  context(): ContextEntry[];
+  /** Resolves once connected (after SynchronizeState). */
+  whenConnected(): Promise<void>;
+  setVolume(volume: number): void;
+  adjustVolume(by: number): void;
+  setMuted(muted: boolean): void;
+  /** §11.1: changes the locale and tells AVS; rejects a value that is not an `ll-CC` tag. */
+  setLocale(locale: string): void;
+  readonly locale: string;
+  /** Closes the connection and stops every machine; what must reach AVS stays in the database. */
+  stop(): Promise<void>;
+}
+
+const KEYS = {
+  volume: 'speaker.volume',
+  muted: 'speaker.muted',
+  locale: 'settings.locale',
+  localeConfirmed: 'settings.locale.confirmed',
+} as const;
+
+/** The interfaces this device carries out, for the capabilities it publishes (§13). */
+const IMPLEMENTED = ['System', 'Speaker', 'Settings'];
+
+function checkConfig(config: DeviceConfig): void {
+  if (!EndpointUrl.is(config.endpoint)) throw new DeviceConfigError('endpoint', `not an http(s) URL or host: ${JSON.stringify(config.endpoint)}`);
+  if (config.locale !== undefined && !LocaleTag.is(config.locale)) throw new DeviceConfigError('locale', `not an ll-CC locale tag: ${JSON.stringify(config.locale)}`);
+  const v = config.initialVolume;
+  if (v !== undefined && !(Number.isInteger(v) && v >= 0 && v <= 100)) throw new DeviceConfigError('initialVolume', `expected an integer 0..100, got ${v}`);
+}
+
+const intOr = (value: string | undefined, fallback: number): number => {
+  const n = value === undefined ? NaN : Number(value);
+  return Number.isInteger(n) && n >= 0 && n <= 100 ? n : fallback;
+};
+
+export function createDevice(config: DeviceConfig): Device {
+  checkConfig(config);
+  const logger = config.logger ?? createLogger();
+  const log = logger.child({ module: 'device' });
+  const now = config.now ?? Date.now;
+  const output = config.drivers?.output ?? new NullVolumeControl();
+  const ca = config.ca ?? (config.caFile ? readFileSync(config.caFile) : undefined);
+
+  let db: DeviceDatabase | undefined;
+  let store: KeyValueStore;
+  let outbox: Outbox;
+  if (config.database) {
+    db = openDatabase(config.database);
+    store = new SqliteKeyValueStore(db);
+    const outboxLog = logger.child({ module: 'outbox' });
+    outbox = new SqliteOutbox(db, { onWarning: (message) => outboxLog.warn(message) });
+    if (outbox.size > 0) outboxLog.info({ waiting: outbox.size }, 'events left from the last run go first');
+  } else {
+    log.warn('no database configured: volume, settings and undelivered events will not survive a restart');
+    store = new MemoryKeyValueStore();
+    outbox = new MemoryOutbox();
+  }
+
+  // The System machine's hourly timer runs on the device's clock and reports the device's time.
+  const system = systemMachine.provide({
+    actors: {
+      reportTimer: fromCallback<{ type: 'NONE' }, { intervalMs: number }>(({ input, sendBack }) => {
+        const clock = config.clock;
+        const tick = () => {
+          sendBack({ type: 'INACTIVITY.TICK', at: now() });
+          handle = schedule();
+        };
+        const schedule = () => (clock ? clock.setTimeout(tick, input.intervalMs) : setTimeout(tick, input.intervalMs).unref());
+        let handle: unknown = schedule();
+        return () => (clock ? clock.clearTimeout(handle) : clearTimeout(handle as NodeJS.Timeout));
+      }),
+    },
+  });
+  const actorOptions = { ...(config.clock ? { clock: config.clock } : {}), ...(config.inspect ? { inspect: config.inspect } : {}) };
+  const root = createActor(deviceMachine({ system }), {
+    ...actorOptions,
+    input: {
+      speaker: { volume: intOr(store.get(KEYS.volume), config.initialVolume ?? 50), muted: store.get(KEYS.muted) === 'true' },
+      settings: { locale: store.get(KEYS.locale) ?? config.locale ?? 'en-US', ...(store.get(KEYS.localeConfirmed) ? { confirmed: store.get(KEYS.localeConfirmed) } : {}) },
+      system: { startedAt: now(), ...(config.firmwareVersion ? { firmwareVersion: config.firmwareVersion } : {}), ...(config.inactivityReportMs ? { reportIntervalMs: config.inactivityReportMs } : {}) },
+      attention: {},
+    },
+  });
+  root.start();
+  const children = root.getSnapshot().children;
+  const actors: DeviceActors = {
+    focus: children.focus as DeviceActors['focus'],
+    attention: children.attention as DeviceActors['attention'],
+    system: children.system as DeviceActors['system'],
+    speaker: children.speaker as DeviceActors['speaker'],
+    settings: children.settings as DeviceActors['settings'],
+  };
+
+  /** §2.3: built from the machines' snapshots, at the moment it is asked for. */
+  const context = (): ContextEntry[] => [speakerContext(actors.speaker.getSnapshot())];
+
+  const reports = new Subject<SenderReport>();
+  const events = new Subject<SentEvent>();
+  const exceptions = new Subject<{ code: string; description?: string }>();
+  const transportLog = logger.child({ module: 'transport' });
+  const connection = new AvsConnection({
+    endpoint: config.endpoint,
+    tokens: config.tokens,
+    context,
+    store,
+    outbox,
+    attachments: new AttachmentStore(),
+    ...(ca ? { ca } : {}),
+    ...(config.seed !== undefined ? { seed: config.seed } : {}),
+    ...(config.clock ? { clock: config.clock } : {}),
+    now,
+    ...(config.maxRetryDelayMs !== undefined ? { maxRetryDelayMs: config.maxRetryDelayMs } : {}),
+    ...(config.pingIdleMs !== undefined ? { pingIdleMs: config.pingIdleMs } : {}),
+    ...(config.pingTimeoutMs !== undefined ? { pingTimeoutMs: config.pingTimeoutMs } : {}),
+    ...(config.connectTimeoutMs !== undefined ? { connectTimeoutMs: config.connectTimeoutMs } : {}),
+    ...(config.capabilities
+      ? {
+          capabilities: new CapabilitiesPublisher({
+            ...config.capabilities,
+            document: { ...capabilitiesDocument(), capabilities: capabilitiesDocument().capabilities.filter((c) => IMPLEMENTED.includes(c.interface)) },
+            token: () => config.tokens.current(),
+            store,
+            ...(ca ? { ca } : {}),
+          }),
+        }
+      : {}),
+    onEndpointChanged: (endpoint) => transportLog.info({ endpoint }, 'endpoint changed (§11.3), reconnecting there'),
+    onBodyError: (e) => transportLog.warn({ error: e.message }, 'a response body broke off; the directives before the break were kept'),
+    onReport: (r) => {
+      reportOf(r);
+      reports.next(r);
+    },
+  });
+
+  function reportOf(r: SenderReport): void {
+    switch (r.kind) {
+      case 'sent':
+        transportLog.debug({ event: r.entry.name, status: r.status }, 'event sent');
+        break;
+      case 'refused':
+        transportLog.warn({ event: r.entry.name, status: r.status, reason: r.reason }, 'AVS refused an event');
+        break;
+      case 'held':
+        transportLog.info({ event: r.entry.name, reason: r.reason }, 'event held for the next connection');
+        break;
+      case 'not-connected':
+        transportLog.info({ event: r.name }, 'event dropped: not connected (§1.7)');
+        return;
+      case 'outbox-full':
+        transportLog.error({ event: r.name }, 'event dropped: the outbox is full');
+        return;
+    }
+    // §11.1: the answer to a SettingsUpdated decides whether the locale stays.
+    if (r.entry.name === 'Settings.SettingsUpdated' && r.kind !== 'held') {
+      const locale = (r.entry.message as { event: { payload: { settings: { value: string }[] } } }).event.payload.settings[0]?.value;
+      if (locale) actors.settings.send(r.kind === 'sent' ? { type: 'SETTINGS.ACCEPTED', locale } : { type: 'SETTINGS.REFUSED', locale });
+    }
+  }
+
+  /** events$: a machine's AVS.EVENT becomes an envelope (with context where §2.1 wants it) in the outbox. */
+  const eventLog = logger.child({ module: 'events' });
+  const send = (e: OutboundEvent) => {
+    let message: EventMessage;
+    try {
+      message = buildOutboundEvent(e, eventNeedsContext(e.namespace, e.name) ? { context: context() } : {});
+    } catch (error) {
+      eventLog.error({ event: `${e.namespace}.${e.name}`, error: (error as Error).message }, 'a machine asked for an invalid event');
+      return;
+    }
+    const queued = connection.send(message);
+    eventLog.debug({ event: `${e.namespace}.${e.name}`, queued }, 'event');
+    events.next({ name: `${e.namespace}.${e.name}`, message, queued });
+  };
+  /** What stop() undoes. */
+  const teardown: { unsubscribe(): void }[] = [];
+  teardown.push(actors.system.on('AVS.EVENT', send), actors.speaker.on('AVS.EVENT', send), actors.settings.on('AVS.EVENT', send));
+  const speakerLog = logger.child({ module: 'speaker' });
+  actors.speaker.on('OUTPUT.VOLUME', (e) => {
+    try {
+      output.setVolume(e.volume, e.muted);
+    } catch (error) {
+      speakerLog.error({ error: (error as Error).message }, 'the output refused the volume');
+    }
+    store.set(KEYS.volume, String(e.volume));
+    store.set(KEYS.muted, String(e.muted));
+  });
+  // The output starts at the persisted volume.
+  {
+    const s = speakerContext(actors.speaker.getSnapshot()).payload;
+    output.setVolume(s.volume, s.muted);
+  }
+  actors.settings.on('SETTINGS.PERSIST', (e) => {
+    store.set(KEYS.locale, e.locale);
+    if (e.confirmed) store.set(KEYS.localeConfirmed, e.confirmed);
+  });
+  const systemLog = logger.child({ module: 'system' });
+  actors.system.on('ENDPOINT.SET', (e) => {
+    if (!connection.setEndpoint(e.endpoint)) systemLog.warn({ endpoint: e.endpoint }, 'SetEndpoint with an endpoint that cannot be used');
+  });
+  actors.system.on('SYSTEM.EXCEPTION', (e) => {
+    systemLog.warn({ code: e.code, description: e.description }, 'System.Exception from AVS');
+    exceptions.next({ code: e.code, ...(e.description ? { description: e.description } : {}) });
+  });
+
+  const pipeline = new DirectivePipeline({
+    handlers: [
+      machineHandler('System', actors.system, {
+        refuse: (d) => (d.header.name === 'ReportSoftwareInfo' && !config.firmwareVersion ? 'this device has no firmware version to report' : undefined),
+      }),
+      machineHandler('Speaker', actors.speaker),
+      ...(config.handlers ?? []),
+    ],
+    reportException: (r) => actors.system.send({ type: 'EXCEPTION.REPORT', ...r }),
+    onSystemException: (code, description) =>
+      actors.system.send({ type: 'DIRECTIVE.Exception', payload: { code, ...(description ? { description } : {}) }, messageId: 'exception-part', receivedAt: now() }),
+    logger: logger.child({ module: 'pipeline' }),
+    now,
+  });
+  teardown.push(connection.directives$.subscribe((part) => pipeline.accept(part)));
+
+  // Connection state → the machines that care (§11.2 SoftwareInfo, §11.1 first report, attention).
+  let connected = false;
+  let lastState = '';
+  const connected$ = new BehaviorSubject(false);
+  teardown.push(
+    connection.actor.subscribe((snapshot) => {
+      const state = JSON.stringify(snapshot.value);
+      if (state !== lastState) transportLog.debug({ state, endpoint: snapshot.context.endpoint, failures: snapshot.context.failures, lastError: snapshot.context.lastError }, 'connection');
+      lastState = state;
+      const up = snapshot.matches({ ONLINE: 'CONNECTED' });
+      actors.attention.send(connectionChanged(snapshot));
+      if (up === connected) return;
+      connected = up;
+      connected$.next(up);
+      transportLog.info(up ? 'connected' : 'not connected');
+      const type = up ? 'CONNECTION.CONNECTED' : 'CONNECTION.LOST';
+      actors.system.send({ type });
+      if (up) actors.settings.send({ type: 'CONNECTION.CONNECTED' });
+    }),
+  );
+
+  const attention = new BehaviorSubject<Attention>(attentionOf(actors.attention.getSnapshot()));
+  teardown.push(actors.attention.subscribe((s) => attention.next(attentionOf(s))));
+
+  connection.start();
+
+  const activity = () => actors.system.send({ type: 'USER.ACTIVITY', at: now() });
+  let stopped: Promise<void> | undefined;
+  const device: Device = {
+    actors: { ...actors, connection: connection.actor },
+    root,
+    connection,
+    pipeline,
+    attention$: attention.pipe(distinctUntilChanged()),
+    directives$: pipeline.directives$,
+    events$: events.asObservable(),
+    reports$: reports.asObservable(),
+    exceptions$: exceptions.asObservable(),
+    context,
+    whenConnected: () =>
+      new Promise<void>((resolve) => {
+        const sub = connected$.subscribe((c) => {
+          if (!c) return;
+          queueMicrotask(() => sub.unsubscribe());
+          resolve();
+        });
+      }),
+    setVolume: (volume) => {
+      activity();
+      actors.speaker.send({ type: 'USER.SET_VOLUME', volume });
+    },
+    adjustVolume: (by) => {
+      activity();
+      actors.speaker.send({ type: 'USER.ADJUST_VOLUME', by });
+    },
+    setMuted: (muted) => {
+      activity();
+      actors.speaker.send({ type: muted ? 'USER.MUTE' : 'USER.UNMUTE' });
+    },
+    setLocale: (locale) => {
+      if (!LocaleTag.is(locale)) throw new DeviceConfigError('locale', `not an ll-CC locale tag: ${JSON.stringify(locale)}`);
+      activity();
+      actors.settings.send({ type: 'USER.SET_LOCALE', locale });
+    },
+    get locale() {
+      return actors.settings.getSnapshot().context.locale;
+    },
+    stop: () =>
+      (stopped ??= (async () => {
+        pipeline.stop();
+        await connection.stop();
+        for (const s of teardown.splice(0)) s.unsubscribe();
+        root.stop();
+        attention.complete();
+        events.complete();
+        reports.complete();
+        exceptions.complete();
+        connected$.complete();
+        db?.close();
+        log.info('stopped');
+      })()),
+  };
+  return device;
+}

@@ -1,0 +1,48 @@
+// The root actor (DESIGN.md "The actor tree"): every interface machine, focus and the attention
+// aggregator are its children, each under a systemId, so the device is one XState system — one
+// place to inspect and stop, and machines reach each other by systemId (focus → its owners).
+// The connection is an actor of its own beside it (runtime/connection): its actors are wired to
+// the HTTP/2 session the runtime owns.
+import { setup, type ActorRefFrom } from 'xstate';
+import { attentionMachine, type AttentionInput } from '../../machines/attention/machine';
+import { focusMachine } from '../../machines/focus/machine';
+import { settingsMachine, type SettingsInput } from '../../machines/settings/machine';
+import { speakerMachine, type SpeakerInput } from '../../machines/speaker/machine';
+import { systemMachine, type SystemInput } from '../../machines/system/machine';
+
+export interface DeviceMachineInput {
+  readonly speaker: SpeakerInput;
+  readonly settings: SettingsInput;
+  readonly system: SystemInput;
+  readonly attention: AttentionInput;
+}
+
+export interface DeviceMachineActors {
+  readonly system: typeof systemMachine;
+}
+
+/** The device's machine, with the System machine's timer provided by the runtime. */
+export const deviceMachine = (actors: DeviceMachineActors) =>
+  setup({
+    types: { input: {} as DeviceMachineInput, context: {} as DeviceMachineInput },
+    actors: { focus: focusMachine, speaker: speakerMachine, settings: settingsMachine, system: actors.system, attention: attentionMachine },
+  }).createMachine({
+    id: 'device',
+    context: ({ input }) => input,
+    invoke: [
+      { id: 'focus', systemId: 'focus', src: 'focus' },
+      { id: 'attention', systemId: 'attention', src: 'attention', input: ({ context }) => context.attention },
+      { id: 'system', systemId: 'system', src: 'system', input: ({ context }) => context.system },
+      { id: 'speaker', systemId: 'speaker', src: 'speaker', input: ({ context }) => context.speaker },
+      { id: 'settings', systemId: 'settings', src: 'settings', input: ({ context }) => context.settings },
+    ],
+  });
+
+/** The device's machines, by name. */
+export interface DeviceActors {
+  readonly focus: ActorRefFrom<typeof focusMachine>;
+  readonly attention: ActorRefFrom<typeof attentionMachine>;
+  readonly system: ActorRefFrom<typeof systemMachine>;
+  readonly speaker: ActorRefFrom<typeof speakerMachine>;
+  readonly settings: ActorRefFrom<typeof settingsMachine>;
+}
