@@ -115,6 +115,32 @@ describe('createDevice against the simulator', () => {
     expect(eventsNamed('System.ExceptionEncountered')).toHaveLength(bad.length);
   });
 
+  it('every event that carries context carries the state of the machines at that moment (§2.1, §2.3)', async () => {
+    const d = device();
+    await d.whenConnected();
+    const steps: (() => void)[] = [
+      () => d.setVolume(10),
+      () => d.setMuted(true),
+      () => sim.pushDirective(directive('Speaker', 'AdjustVolume', { volume: 25 })),
+      () => d.setMuted(true),
+      () => sim.pushDirective(directive('Speaker', 'SetMute', { mute: true })),
+      () => d.adjustVolume(-100),
+    ];
+    for (const step of steps) {
+      const from = sim.receivedEvents().length;
+      step();
+      await sim.waitForEvent((e) => e.name === 'Speaker.VolumeChanged' || e.name === 'Speaker.MuteChanged', 5000, from);
+      // An unsupported directive makes the device send an event with context now.
+      sim.pushDirective(directive('Doorbell', 'Ring', {}));
+      const exception = await sim.waitForEvent('System.ExceptionEncountered', 5000, from);
+      expect(exception.decode).toBe('ok');
+      expect(exception.document.context).toEqual(d.context());
+    }
+    // Events without context carry none (§2.1).
+    for (const e of sim.receivedEvents().filter((e) => e.name.startsWith('Speaker.'))) expect(e.document.context).toBeUndefined();
+    expect(d.context()).toEqual([{ header: { namespace: 'Speaker', name: 'VolumeState' }, payload: { volume: 0, muted: false } }]);
+  });
+
   it('logs a System.Exception from AVS and never answers it (§11.3)', async () => {
     const d = device();
     await d.whenConnected();
