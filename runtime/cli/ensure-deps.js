@@ -14,8 +14,9 @@ const lock = join(root, 'package-lock.json');
 const stamp = join(root, 'node_modules', '.avs-deps-stamp');
 // Programs the project runs or builds with, by the Debian package that has them: openssl for the
 // simulator's certificates; python3, make and g++ for better-sqlite3, which npm builds from source
-// here (its prebuilt binaries would be a download).
-const PROGRAMS = { openssl: 'openssl', python3: 'python3', make: 'make', 'g++': 'g++' };
+// here (its prebuilt binaries would be a download); sox, the microphone's recorder
+// (node-record-lpcm16), and mpg123, the player of speech and music (play-sound).
+const PROGRAMS = { openssl: 'openssl', python3: 'python3', make: 'make', 'g++': 'g++', sox: 'sox', mpg123: 'mpg123' };
 
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = Object.keys(PROGRAMS).filter((cmd) => !onPath(cmd));
