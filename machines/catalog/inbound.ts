@@ -34,7 +34,13 @@ export function directiveEvent(directive: Directive, receivedAt: number): AnyDir
 /** What a machine emits about a blocking directive it was given. */
 export type DirectiveReport =
   | { readonly type: 'DIRECTIVE.COMPLETED'; readonly messageId: string }
-  | { readonly type: 'DIRECTIVE.FAILED'; readonly messageId: string; readonly message: string };
+  | { readonly type: 'DIRECTIVE.FAILED'; readonly messageId: string; readonly message: string }
+  /**
+   * Ended early by the device, not by a fault (a local stop, focus taken by the user): the rest
+   * of its dialog must not run (no microphone opening after the user stopped Alexa), and there is
+   * nothing to report to AVS.
+   */
+  | { readonly type: 'DIRECTIVE.STOPPED'; readonly messageId: string; readonly reason: string };
 
 /** Sent to a machine to stop a directive it is carrying out (§4.4 step 1). */
 export type DirectiveCancel = { readonly type: 'DIRECTIVE.CANCEL'; readonly messageId: string };

@@ -78,11 +78,15 @@ function nextOwners(owners: Owners, event: FocusEvent): Owners {
 const ORDER: Record<Focus, number> = { NONE: 0, BACKGROUND: 1, FOREGROUND: 2 };
 
 /**
- * Every owner whose focus differs between the two ownerships. An owner that keeps its channel and
- * its focus hears nothing (a re-acquire by the same owner is silent); a displaced owner hears NONE.
+ * Every owner whose focus differs between the two ownerships; a displaced owner hears NONE. An
+ * acquire is always answered: the acquirer hears its focus even when it held the channel already
+ * (a machine that starts over waits for that answer), and nobody else hears an unchanged focus.
  */
-function focusChanges(before: Owners, after: Owners): FocusChange[] {
+function focusChanges(before: Owners, after: Owners, acquirer?: { channel: Channel; owner: string }): FocusChange[] {
   const changes: FocusChange[] = [];
+  if (acquirer && before[acquirer.channel] === acquirer.owner && focusIn(before, acquirer.channel) === focusIn(after, acquirer.channel)) {
+    changes.push({ channel: acquirer.channel, owner: acquirer.owner, focus: focusIn(after, acquirer.channel) });
+  }
   for (const channel of CHANNELS) {
     const was = before[channel];
     const is = after[channel];
@@ -123,7 +127,7 @@ export const focusMachine = setup({
     // Runs before `arbitrate`, so `context` is still the ownership the request changes. The emits
     // and sends are delivered after the transition, when the regions already show the new focus.
     notify: enqueueActions(({ context, event, system, enqueue }) => {
-      for (const { channel, owner, focus } of focusChanges(context.owners, nextOwners(context.owners, event))) {
+      for (const { channel, owner, focus } of focusChanges(context.owners, nextOwners(context.owners, event), event.type === 'FOCUS.ACQUIRE' ? event : undefined)) {
         enqueue.emit({ type: 'FOCUS.CHANGED', channel, owner, focus });
         // §4.2: an interface machine registered under its owner name acts on its focus itself.
         const ref = system.get(owner);

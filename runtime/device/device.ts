@@ -11,8 +11,11 @@ import { attentionOf, connectionChanged, type Attention } from '../../machines/a
 import { EndpointUrl, LocaleTag } from '../../machines/envelope/primitives';
 import { speakerContext } from '../../machines/speaker/machine';
 import { systemMachine } from '../../machines/system/machine';
-import type { VolumeControl } from '../../drivers/audio-output/volume';
-import { NullVolumeControl } from '../../drivers/audio-output/volume';
+import { speechRecognizerContext, speechRecognizerMachine, type SpeechRecognizerInput, type WakeWordIndices } from '../../machines/speech-recognizer/machine';
+import { speechSynthesizerContext, speechSynthesizerMachine } from '../../machines/speech-synthesizer/machine';
+import type { AudioOutput } from '../../drivers/audio-output/output';
+import { NullOutput } from '../../drivers/audio-output/null-output';
+import { MicrophoneError, type Microphone } from '../../drivers/microphone/microphone';
 import { createLogger, type Logger } from '../../services/log/logger';
 import { AttachmentStore } from '../../services/multipart';
 import { MemoryOutbox, type Outbox } from '../../services/outbox/outbox';
@@ -22,12 +25,15 @@ import { MemoryKeyValueStore, SqliteKeyValueStore, type KeyValueStore } from '..
 import { CapabilitiesPublisher, capabilitiesDocument, type PublisherOptions, type SenderReport, type TokenSource } from '../../services/transport';
 import { AvsConnection } from '../connection/avs-connection';
 import { machineHandler, type DirectiveHandler } from '../pipeline/handlers';
+import { playSpeechActor, recognizeActor, type DialogServices } from './dialog';
 import { DirectivePipeline, type PipelineItem } from '../pipeline/pipeline';
 import { deviceMachine, type DeviceActors } from './machine';
 
 export interface DeviceDrivers {
-  /** Where the Speaker's volume goes (§10); a null output by default. */
-  readonly output?: VolumeControl;
+  /** Speech (and later music and alerts) play here, at the Speaker's volume (§10); a null output by default. */
+  readonly output?: AudioOutput;
+  /** 16 kHz PCM for Recognize (§1.4); without one, tap/hold/wake word fail with a clear log. */
+  readonly microphone?: Microphone;
 }
 
 export interface DeviceConfig {
@@ -41,6 +47,10 @@ export interface DeviceConfig {
   readonly locale?: string;
   /** §11.3 (1.1): reported with SoftwareInfo when given. */
   readonly firmwareVersion?: string;
+  /** §5: profiles, ExpectSpeech behaviour, wake word. */
+  readonly recognizer?: SpeechRecognizerInput;
+  /** How long a Speak waits for its attachment to start arriving (default 10 s). */
+  readonly attachmentTimeoutMs?: number;
   /** §10.1: the volume of a device that never had one set (default 50). */
   readonly initialVolume?: number;
   /** §13: publish the device's interfaces before connecting (AVS needs it; the simulator accepts it). */
@@ -107,6 +117,14 @@ export interface Device {
   context(): ContextEntry[];
   /** Resolves once connected (after SynchronizeState). */
   whenConnected(): Promise<void>;
+  /** §5.3 TAP: start listening (NEAR_FIELD by default; AVS ends the capture with StopCapture). */
+  tap(): void;
+  /** §5.3 PRESS_AND_HOLD: listen while the button is held (CLOSE_TALK) … */
+  hold(): void;
+  /** … and stop at its release. */
+  release(): void;
+  /** §5.3 WAKEWORD: the wake word was heard at these sample indices of the capture. */
+  wakeWord(indices: WakeWordIndices): void;
   setVolume(volume: number): void;
   adjustVolume(by: number): void;
   setMuted(muted: boolean): void;
@@ -125,7 +143,7 @@ const KEYS = {
 } as const;
 
 /** The interfaces this device carries out, for the capabilities it publishes (§13). */
-const IMPLEMENTED = ['System', 'Speaker', 'Settings'];
+const IMPLEMENTED = ['SpeechRecognizer', 'SpeechSynthesizer', 'System', 'Speaker', 'Settings'];
 
 function checkConfig(config: DeviceConfig): void {
   if (!EndpointUrl.is(config.endpoint)) throw new DeviceConfigError('endpoint', `not an http(s) URL or host: ${JSON.stringify(config.endpoint)}`);
@@ -144,7 +162,12 @@ export function createDevice(config: DeviceConfig): Device {
   const logger = config.logger ?? createLogger();
   const log = logger.child({ module: 'device' });
   const now = config.now ?? Date.now;
-  const output = config.drivers?.output ?? new NullVolumeControl();
+  const output = config.drivers?.output ?? new NullOutput();
+  const microphone: Microphone = config.drivers?.microphone ?? {
+    open: () => {
+      throw new MicrophoneError('CAPTURE_FAILED', 'this device has no microphone configured (config.drivers.microphone)');
+    },
+  };
   const ca = config.ca ?? (config.caFile ? readFileSync(config.caFile) : undefined);
 
   let db: DeviceDatabase | undefined;
@@ -177,14 +200,30 @@ export function createDevice(config: DeviceConfig): Device {
       }),
     },
   });
+  const attachments = new AttachmentStore({ missingTimeoutMs: config.attachmentTimeoutMs ?? 10_000 });
+  // The connection is made below; the recognize actor only runs once it exists.
+  let connectionRef: AvsConnection | undefined;
+  const dialogServices: DialogServices = {
+    microphone,
+    output,
+    attachments,
+    context: () => context(),
+    sendNow: (message, audio) => (connectionRef ? connectionRef.sendNow(message, audio) : Promise.reject(new Error('not connected'))),
+    onResponseComplete: () => actorsRef?.attention.send({ type: 'DIALOG.RESPONSE_COMPLETE' }),
+    logger,
+  };
+  let actorsRef: DeviceActors | undefined;
   const actorOptions = { ...(config.clock ? { clock: config.clock } : {}), ...(config.inspect ? { inspect: config.inspect } : {}) };
-  const root = createActor(deviceMachine({ system }), {
+  const speechRecognizer = speechRecognizerMachine.provide({ actors: { recognize: recognizeActor(dialogServices) } });
+  const speechSynthesizer = speechSynthesizerMachine.provide({ actors: { playSpeech: playSpeechActor(dialogServices) } });
+  const root = createActor(deviceMachine({ system, speechRecognizer, speechSynthesizer }), {
     ...actorOptions,
     input: {
       speaker: { volume: intOr(store.get(KEYS.volume), config.initialVolume ?? 50), muted: store.get(KEYS.muted) === 'true' },
       settings: { locale: store.get(KEYS.locale) ?? config.locale ?? 'en-US', ...(store.get(KEYS.localeConfirmed) ? { confirmed: store.get(KEYS.localeConfirmed) } : {}) },
       system: { startedAt: now(), ...(config.firmwareVersion ? { firmwareVersion: config.firmwareVersion } : {}), ...(config.inactivityReportMs ? { reportIntervalMs: config.inactivityReportMs } : {}) },
       attention: {},
+      speechRecognizer: config.recognizer ?? {},
     },
   });
   root.start();
@@ -195,10 +234,20 @@ export function createDevice(config: DeviceConfig): Device {
     system: children.system as DeviceActors['system'],
     speaker: children.speaker as DeviceActors['speaker'],
     settings: children.settings as DeviceActors['settings'],
+    speechRecognizer: children.speechRecognizer as DeviceActors['speechRecognizer'],
+    speechSynthesizer: children.speechSynthesizer as DeviceActors['speechSynthesizer'],
   };
+  actorsRef = actors;
 
   /** §2.3: built from the machines' snapshots, at the moment it is asked for. */
-  const context = (): ContextEntry[] => [speakerContext(actors.speaker.getSnapshot())];
+  const context = (): ContextEntry[] => {
+    const recognizer = speechRecognizerContext(actors.speechRecognizer.getSnapshot());
+    return [
+      ...(recognizer ? [recognizer] : []),
+      speechSynthesizerContext(actors.speechSynthesizer.getSnapshot()),
+      speakerContext(actors.speaker.getSnapshot()),
+    ];
+  };
 
   const reports = new Subject<SenderReport>();
   const events = new Subject<SentEvent>();
@@ -210,7 +259,7 @@ export function createDevice(config: DeviceConfig): Device {
     context,
     store,
     outbox,
-    attachments: new AttachmentStore(),
+    attachments,
     ...(ca ? { ca } : {}),
     ...(config.seed !== undefined ? { seed: config.seed } : {}),
     ...(config.clock ? { clock: config.clock } : {}),
@@ -279,7 +328,14 @@ export function createDevice(config: DeviceConfig): Device {
   };
   /** What stop() undoes. */
   const teardown: { unsubscribe(): void }[] = [];
-  teardown.push(actors.system.on('AVS.EVENT', send), actors.speaker.on('AVS.EVENT', send), actors.settings.on('AVS.EVENT', send));
+  connectionRef = connection;
+  teardown.push(
+    actors.system.on('AVS.EVENT', send),
+    actors.speaker.on('AVS.EVENT', send),
+    actors.settings.on('AVS.EVENT', send),
+    actors.speechRecognizer.on('AVS.EVENT', send),
+    actors.speechSynthesizer.on('AVS.EVENT', send),
+  );
   const speakerLog = logger.child({ module: 'speaker' });
   actors.speaker.on('OUTPUT.VOLUME', (e) => {
     try {
@@ -314,6 +370,9 @@ export function createDevice(config: DeviceConfig): Device {
         refuse: (d) => (d.header.name === 'ReportSoftwareInfo' && !config.firmwareVersion ? 'this device has no firmware version to report' : undefined),
       }),
       machineHandler('Speaker', actors.speaker),
+      // §4.4 step 3: Speak holds the dialog; ExpectSpeech reports itself done once expecting (SDK).
+      machineHandler('SpeechSynthesizer', actors.speechSynthesizer, { blocking: ['Speak'] }),
+      machineHandler('SpeechRecognizer', actors.speechRecognizer, { blocking: ['ExpectSpeech'] }),
       ...(config.handlers ?? []),
     ],
     reportException: (r) => actors.system.send({ type: 'EXCEPTION.REPORT', ...r }),
@@ -345,6 +404,28 @@ export function createDevice(config: DeviceConfig): Device {
     }),
   );
 
+  // §4.4 step 1: a new Recognize makes its dialog current before it is sent.
+  teardown.push(
+    actors.speechRecognizer.on('DIALOG.STARTED', (e) => pipeline.startDialog(e.dialogRequestId)),
+    actors.speechRecognizer.on('USER.ACTIVITY', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() })),
+  );
+  // The attention aggregator follows the recognizer and the synthesizer.
+  let recognizerState = '';
+  let synthesizerState = '';
+  teardown.push(
+    actors.speechRecognizer.subscribe((s) => {
+      const state = String(typeof s.value === 'string' ? s.value : Object.keys(s.value)[0]) as 'IDLE' | 'RECOGNIZING' | 'BUSY' | 'EXPECTING_SPEECH';
+      if (state === recognizerState) return;
+      recognizerState = state;
+      actors.attention.send({ type: 'RECOGNIZER.CHANGED', state });
+    }),
+    actors.speechSynthesizer.subscribe((s) => {
+      const state = s.matches({ PLAYING: { OUTPUT: 'SPEAKING' } }) ? 'PLAYING' : 'FINISHED';
+      if (state === synthesizerState) return;
+      synthesizerState = state;
+      actors.attention.send({ type: 'SYNTHESIZER.CHANGED', state });
+    }),
+  );
   const attention = new BehaviorSubject<Attention>(attentionOf(actors.attention.getSnapshot()));
   teardown.push(actors.attention.subscribe((s) => attention.next(attentionOf(s))));
 
@@ -371,6 +452,19 @@ export function createDevice(config: DeviceConfig): Device {
           resolve();
         });
       }),
+    tap: () => {
+      activity();
+      actors.speechRecognizer.send({ type: 'USER.TAP' });
+    },
+    hold: () => {
+      activity();
+      actors.speechRecognizer.send({ type: 'USER.HOLD' });
+    },
+    release: () => actors.speechRecognizer.send({ type: 'USER.RELEASE' }),
+    wakeWord: (indices) => {
+      activity();
+      actors.speechRecognizer.send({ type: 'USER.WAKEWORD', indices });
+    },
     setVolume: (volume) => {
       activity();
       actors.speaker.send({ type: 'USER.SET_VOLUME', volume });
@@ -402,6 +496,7 @@ export function createDevice(config: DeviceConfig): Device {
         reports.complete();
         exceptions.complete();
         connected$.complete();
+        attachments.close();
         db?.close();
         log.info('stopped');
       })()),

@@ -9,23 +9,36 @@ import { focusMachine } from '../../machines/focus/machine';
 import { settingsMachine, type SettingsInput } from '../../machines/settings/machine';
 import { speakerMachine, type SpeakerInput } from '../../machines/speaker/machine';
 import { systemMachine, type SystemInput } from '../../machines/system/machine';
+import { speechRecognizerMachine, type SpeechRecognizerInput } from '../../machines/speech-recognizer/machine';
+import { speechSynthesizerMachine } from '../../machines/speech-synthesizer/machine';
 
 export interface DeviceMachineInput {
   readonly speaker: SpeakerInput;
   readonly settings: SettingsInput;
   readonly system: SystemInput;
   readonly attention: AttentionInput;
+  readonly speechRecognizer: SpeechRecognizerInput;
 }
 
 export interface DeviceMachineActors {
   readonly system: typeof systemMachine;
+  readonly speechRecognizer: typeof speechRecognizerMachine;
+  readonly speechSynthesizer: typeof speechSynthesizerMachine;
 }
 
-/** The device's machine, with the System machine's timer provided by the runtime. */
+/** The device's machine, with the actors of its machines (timer, microphone, output) provided by the runtime. */
 export const deviceMachine = (actors: DeviceMachineActors) =>
   setup({
     types: { input: {} as DeviceMachineInput, context: {} as DeviceMachineInput },
-    actors: { focus: focusMachine, speaker: speakerMachine, settings: settingsMachine, system: actors.system, attention: attentionMachine },
+    actors: {
+      focus: focusMachine,
+      speaker: speakerMachine,
+      settings: settingsMachine,
+      system: actors.system,
+      attention: attentionMachine,
+      speechRecognizer: actors.speechRecognizer,
+      speechSynthesizer: actors.speechSynthesizer,
+    },
   }).createMachine({
     id: 'device',
     context: ({ input }) => input,
@@ -35,6 +48,8 @@ export const deviceMachine = (actors: DeviceMachineActors) =>
       { id: 'system', systemId: 'system', src: 'system', input: ({ context }) => context.system },
       { id: 'speaker', systemId: 'speaker', src: 'speaker', input: ({ context }) => context.speaker },
       { id: 'settings', systemId: 'settings', src: 'settings', input: ({ context }) => context.settings },
+      { id: 'speechRecognizer', systemId: 'speechRecognizer', src: 'speechRecognizer', input: ({ context }) => context.speechRecognizer },
+      { id: 'speechSynthesizer', systemId: 'speechSynthesizer', src: 'speechSynthesizer' },
     ],
   });
 
@@ -45,4 +60,6 @@ export interface DeviceActors {
   readonly system: ActorRefFrom<typeof systemMachine>;
   readonly speaker: ActorRefFrom<typeof speakerMachine>;
   readonly settings: ActorRefFrom<typeof settingsMachine>;
+  readonly speechRecognizer: ActorRefFrom<typeof speechRecognizerMachine>;
+  readonly speechSynthesizer: ActorRefFrom<typeof speechSynthesizerMachine>;
 }

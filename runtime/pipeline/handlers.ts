@@ -17,6 +17,17 @@ export class DirectiveError extends Error {
   }
 }
 
+/**
+ * A directive the device ended early on purpose (a local stop, the user took the channel): its
+ * dialog ends with it, and AVS is told nothing (it is not a fault).
+ */
+export class DirectiveStopped extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'DirectiveStopped';
+  }
+}
+
 export interface DirectiveHandler {
   readonly namespace: string;
   /** Why this directive cannot be carried out here (→ UNSUPPORTED_OPERATION), or undefined. */
@@ -32,7 +43,7 @@ export interface MachineHandlerOptions {
   readonly refuse?: (directive: Directive) => string | undefined;
 }
 
-const isReport = (e: { type: string }): e is DirectiveReport => e.type === 'DIRECTIVE.COMPLETED' || e.type === 'DIRECTIVE.FAILED';
+const isReport = (e: { type: string }): e is DirectiveReport => e.type === 'DIRECTIVE.COMPLETED' || e.type === 'DIRECTIVE.FAILED' || e.type === 'DIRECTIVE.STOPPED';
 
 /** A machine that died (an error in one of its actions) cannot carry out anything more. */
 const failedActor = (actor: AnyActorRef): DirectiveError | undefined => {
@@ -62,6 +73,7 @@ export function machineHandler(namespace: string, actor: AnyActorRef, options: M
               if (!isReport(e) || e.messageId !== messageId) return;
               settled = true;
               if (e.type === 'DIRECTIVE.COMPLETED') subscriber.complete();
+              else if (e.type === 'DIRECTIVE.STOPPED') subscriber.error(new DirectiveStopped(e.reason));
               else subscriber.error(new DirectiveError('INTERNAL_ERROR', e.message));
             })
           : undefined;

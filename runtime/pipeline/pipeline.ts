@@ -7,7 +7,7 @@ import { formatDecodeError, qualifiedName, type Directive } from '../../machines
 import type { ExceptionErrorType } from '../../machines/system/messages';
 import type { AvsPart } from '../../services/multipart';
 import type { Logger } from '../../services/log/logger';
-import { DirectiveError, type DirectiveHandler } from './handlers';
+import { DirectiveError, DirectiveStopped, type DirectiveHandler } from './handlers';
 import { DirectiveSequencer, type Outcome } from './sequencer';
 
 export interface PipelineItem {
@@ -168,6 +168,10 @@ export class DirectivePipeline {
     switch (outcome.kind) {
       case 'failed': {
         const e = outcome.error;
+        if (e instanceof DirectiveStopped) {
+          log.info({ ...fields, reason: e.message }, 'stopped by the device; the rest of its dialog is cancelled');
+          return;
+        }
         const type = e instanceof DirectiveError ? e.type : 'INTERNAL_ERROR';
         const message = e instanceof Error ? e.message : String(e);
         log.warn({ ...fields, error: message }, 'directive failed');

@@ -97,12 +97,12 @@ describe('focus machine', () => {
     expect(f.send(acquire('Content', 'otherPlayer'))).toEqual(['Content:audioPlayer:NONE', 'Content:otherPlayer:BACKGROUND']);
   });
 
-  it('a re-acquire by the same owner is silent: its focus did not change', () => {
+  it('a re-acquire by the same owner is answered with its focus, and nobody else hears anything', () => {
     const f = focus();
     f.send(acquire('Alerts', 'alerts'));
-    expect(f.send(acquire('Alerts', 'alerts'))).toEqual([]);
+    expect(f.send(acquire('Alerts', 'alerts'))).toEqual(['Alerts:alerts:FOREGROUND']);
     f.send(acquire('Dialog', 'speechSynthesizer'));
-    expect(f.send(acquire('Alerts', 'alerts'))).toEqual([]);
+    expect(f.send(acquire('Alerts', 'alerts'))).toEqual(['Alerts:alerts:BACKGROUND']);
     expect(f.focuses()).toEqual({ Dialog: 'FOREGROUND', Alerts: 'BACKGROUND', Content: 'NONE' });
   });
 
