@@ -18,6 +18,10 @@ export interface Outbox {
   add(name: string, message: object, durable: boolean): OutboxEntry | undefined;
   /** The oldest entry, next to send. */
   peek(): OutboxEntry | undefined;
+  /** The newest entry. */
+  tail(): OutboxEntry | undefined;
+  /** Whether the entry is still waiting. */
+  has(id: number): boolean;
   /** Removes an entry AVS accepted (or refused for good). */
   remove(id: number): void;
   /** The connection is lost: drops the entries that need not survive it, and returns them. */
@@ -45,6 +49,14 @@ export class MemoryOutbox implements Outbox {
 
   peek(): OutboxEntry | undefined {
     return this.entries[0];
+  }
+
+  tail(): OutboxEntry | undefined {
+    return this.entries.at(-1);
+  }
+
+  has(id: number): boolean {
+    return this.entries.some((e) => e.id === id);
   }
 
   remove(id: number): void {

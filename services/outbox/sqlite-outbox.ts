@@ -59,6 +59,14 @@ export class SqliteOutbox implements Outbox {
     return this.entries[0];
   }
 
+  tail(): OutboxEntry | undefined {
+    return this.entries.at(-1);
+  }
+
+  has(id: number): boolean {
+    return this.entries.some((e) => e.id === id);
+  }
+
   remove(id: number): void {
     const entry = this.entries.find((e) => e.id === id);
     if (!entry) return;

@@ -45,11 +45,16 @@ export interface EventChannel {
   post(metadata: object | string, audio?: AsyncIterable<Buffer | Uint8Array>): Promise<EventResponse>;
 }
 
+/** How long sendNow waits for the events queued before it (§1.7 event timeout, SDK v1.21). */
+const QUEUE_WAIT_MS = 15_000;
+
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export class EventSender {
   private session: EventChannel | undefined;
   private draining = false;
+  /** sendNow calls waiting for the events queued before them. */
+  private waiters: (() => boolean)[] = [];
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
@@ -72,6 +77,7 @@ export class EventSender {
   detach(): void {
     this.session = undefined;
     for (const entry of this.options.outbox.dropTransient()) this.report({ kind: 'not-connected', name: entry.name });
+    this.wake();
   }
 
   /**
@@ -93,13 +99,44 @@ export class EventSender {
     return true;
   }
 
-  /** Sends at once on the current session, outside the outbox (SynchronizeState, Recognize with live audio). */
-  sendNow(message: object, audio?: AsyncIterable<Buffer | Uint8Array>, session = this.session): Promise<EventResponse> {
-    if (!session?.isOpen) return Promise.reject(new Error('not connected'));
-    return session.post(message, audio).then((response) => {
-      if (response.status === 200) this.options.onParts(response.parts$);
-      return response;
+  /**
+   * Sends on the current session without keeping a copy (SynchronizeState, Recognize with live
+   * audio), after the events queued before it (§1.7: one FIFO — a SpeechFinished goes before the
+   * Recognize that answers the ExpectSpeech behind it).
+   */
+  async sendNow(message: object, audio?: AsyncIterable<Buffer | Uint8Array>, session = this.session): Promise<EventResponse> {
+    if (session && session === this.session) await this.queuedBefore();
+    if (!session?.isOpen) throw new Error('not connected');
+    const response = await session.post(message, audio);
+    if (response.status === 200) this.options.onParts(response.parts$);
+    return response;
+  }
+
+  /** Resolves once what the outbox holds now has been sent (or dropped), or the session changed. */
+  private queuedBefore(): Promise<void> {
+    const tail = this.options.outbox.tail();
+    const session = this.session;
+    if (!tail) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      // An event AVS keeps refusing (held, retried with backoff) must not keep the user waiting
+      // for ever: after a while the new one goes anyway.
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((c) => c !== check);
+        resolve();
+      }, QUEUE_WAIT_MS);
+      timer.unref?.();
+      const check = () => {
+        if (this.options.outbox.has(tail.id) && this.session === session && session?.isOpen) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      };
+      if (!check()) this.waiters.push(check);
     });
+  }
+
+  private wake(): void {
+    this.waiters = this.waiters.filter((check) => !check());
   }
 
   private withFreshContext(message: object): object {
@@ -123,7 +160,9 @@ export class EventSender {
         const session = this.session;
         const entry = this.options.outbox.peek();
         if (!session?.isOpen || !entry) return;
-        if ((await this.deliver(session, entry)) !== 'held') {
+        const delivery = await this.deliver(session, entry);
+        this.wake();
+        if (delivery !== 'held') {
           held = 0;
           continue;
         }
@@ -134,6 +173,7 @@ export class EventSender {
       }
     } finally {
       this.draining = false;
+      this.wake();
     }
   }
 

@@ -208,4 +208,14 @@ describe('EventSender across sessions', () => {
     const contexts = posted.map((p) => (p as { context?: { payload: { volume: number } }[] }).context?.[0]?.payload.volume);
     expect(contexts).toEqual([10, 20, undefined]);
   });
+
+  it('sendNow goes after the events queued before it: one FIFO (§1.7)', async () => {
+    const s = setup(() => 204);
+    s.sender.attach(s.channel);
+    s.sender.enqueue('SpeechSynthesizer', 'SpeechStarted', event('SpeechSynthesizer', 'SpeechStarted'));
+    s.sender.enqueue('SpeechSynthesizer', 'SpeechFinished', event('SpeechSynthesizer', 'SpeechFinished'));
+    const recognize = s.sender.sendNow(event('SpeechRecognizer', 'Recognize'));
+    await recognize;
+    expect(s.channel.posted).toEqual(['SpeechStarted', 'SpeechFinished', 'Recognize']);
+  });
 });
