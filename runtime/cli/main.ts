@@ -9,7 +9,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: validateCommand, summary: 'check AVS messages (JSON files) against the protocol' },
   'parse-multipart': { run: parseMultipartCommand, summary: 'list the parts of a captured AVS multipart body' },
-  demo: { run: demoCommand, summary: 'check the bundled examples (what `npm start` runs)' },
+  demo: { run: demoCommand, summary: 'a device against the local AVS cloud, a short session (what `npm start` runs)' },
 };
 
 export const mainHelp = `usage: avs <command> [options]

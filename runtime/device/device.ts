@@ -200,6 +200,7 @@ export function createDevice(config: DeviceConfig): Device {
       }),
     },
   });
+  const events = new Subject<SentEvent>();
   const attachments = new AttachmentStore({ missingTimeoutMs: config.attachmentTimeoutMs ?? 10_000 });
   // The connection is made below; the recognize actor only runs once it exists.
   let connectionRef: AvsConnection | undefined;
@@ -208,7 +209,13 @@ export function createDevice(config: DeviceConfig): Device {
     output,
     attachments,
     context: () => context(),
-    sendNow: (message, audio) => (connectionRef ? connectionRef.sendNow(message, audio) : Promise.reject(new Error('not connected'))),
+    sendNow: (message, audio) => {
+      if (!connectionRef) return Promise.reject(new Error('not connected'));
+      const sent = connectionRef.sendNow(message, audio);
+      const header = (message as EventMessage).event.header;
+      events.next({ name: `${header.namespace}.${header.name}`, message: message as EventMessage, queued: connectionRef.connected });
+      return sent;
+    },
     onResponseComplete: () => actorsRef?.attention.send({ type: 'DIALOG.RESPONSE_COMPLETE' }),
     logger,
   };
@@ -250,7 +257,6 @@ export function createDevice(config: DeviceConfig): Device {
   };
 
   const reports = new Subject<SenderReport>();
-  const events = new Subject<SentEvent>();
   const exceptions = new Subject<{ code: string; description?: string }>();
   const transportLog = logger.child({ module: 'transport' });
   const connection = new AvsConnection({

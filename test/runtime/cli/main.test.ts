@@ -27,10 +27,17 @@ describe('avs', () => {
     }
   });
 
-  it('runs the demo (what npm start runs) to a passing end', async () => {
+  it('runs the demo (what npm start runs): a device against the local AVS cloud, to a passing end', async () => {
     const r = await avs('demo');
     expect(r.code).toBe(0);
-    expect(r.out[r.out.length - 1]).toBe('demo: all checks passed');
+    const transcript = r.out.join('\n');
+    // Directives and events by Namespace.Name, in the order a spoken question goes (§4.6).
+    const order = ['→ SpeechRecognizer.Recognize', '← SpeechRecognizer.StopCapture', '← SpeechSynthesizer.Speak', '→ SpeechSynthesizer.SpeechStarted', '→ SpeechSynthesizer.SpeechFinished', '← Speaker.SetVolume'];
+    const at = order.map((line) => transcript.indexOf(line));
+    expect(at.every((i) => i >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    expect(transcript).toMatch(/attention {2}LISTENING[\s\S]*attention {2}THINKING[\s\S]*attention {2}SPEAKING/);
+    expect(r.out[r.out.length - 1]).toMatch(/^demo: \d+ directives received, \d+ events sent, volume 30, all steps passed$/);
   });
 
   it('runs as the avs executable (package.json bin) with the documented exit codes', () => {
