@@ -56,7 +56,8 @@ export const settingsMachine = setup({
   },
 }).createMachine({
   id: 'settings',
-  context: ({ input }) => ({ locale: input.locale, previous: input.locale, confirmed: input.confirmed }),
+  // A change refused after a restart falls back to what AVS last accepted (§11.1).
+  context: ({ input }) => ({ locale: input.locale, previous: input.confirmed ?? input.locale, confirmed: input.confirmed }),
   initial: 'SYNCED',
   on: {
     'USER.SET_LOCALE': {

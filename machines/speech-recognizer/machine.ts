@@ -4,7 +4,7 @@
 // Dialog channel and, once in the foreground (§5.3), runs the `recognize` actor: the microphone
 // streamed into one Recognize event (§1.4). Capture ends by StopCapture (NEAR/FAR_FIELD), by the
 // button's release or the end of the audio (CLOSE_TALK), or by losing focus.
-import { assign, emit, enqueueActions, fromCallback, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import { newDialogRequestId, outbound, type ContextMap, type DirectiveEventOf, type DirectiveReport, type OutboundEventOf } from '../catalog';
 import type { FocusChangedEvent, FocusEvent } from '../focus/machine';
 import type { ExpectSpeech, Profile, Recognize } from './messages';
@@ -107,6 +107,7 @@ export const speechRecognizerMachine = setup({
     holding: ({ context }) => context.trigger === 'HOLD',
     listensOnExpectSpeech: ({ context }) => context.listenOnExpectSpeech,
     stopRequested: ({ context }) => context.stopRequested,
+    answeringExpectSpeech: ({ context }) => context.expect !== undefined,
   },
   actions: {
     /** A new capture: a new dialog (§2.4), the profile and initiator of §5.3. */
@@ -123,7 +124,8 @@ export const speechRecognizerMachine = setup({
         dialogRequestId: newDialogRequestId(),
         trigger: answering && params.trigger === 'EXPECT_SPEECH' ? 'EXPECT_SPEECH' : params.trigger,
         recognize: { profile, format: FORMAT, ...(initiator ? { initiator } : {}) },
-        expect: undefined,
+        // Kept while the answer to an ExpectSpeech has not started streaming (§5.6).
+        expect: answering,
         stopRequested: false,
       };
     }),
@@ -131,7 +133,7 @@ export const speechRecognizerMachine = setup({
     expect: assign((_, params: ExpectSpeech) => ({ expect: params })),
     forgetExpect: assign({ expect: undefined }),
     requestStop: assign({ stopRequested: true }),
-    reset: assign({ trigger: undefined, recognize: undefined, stopRequested: false }),
+    reset: assign({ trigger: undefined, recognize: undefined, expect: undefined, stopRequested: false }),
     acquireDialog: enqueueActions(({ enqueue, system }) => {
       const focus = system.get('focus');
       const request: FocusEvent = { type: 'FOCUS.ACQUIRE', channel: 'Dialog', owner: SPEECH_RECOGNIZER_ID };
@@ -147,10 +149,7 @@ export const speechRecognizerMachine = setup({
       enqueue.spawnChild('recognize', { id: 'recognize', input: { dialogRequestId: context.dialogRequestId ?? '', payload: context.recognize ?? { profile: context.tapProfile, format: FORMAT } } });
     }),
     /** §5.5: close the microphone and the audio part now; the answer is still read. */
-    stopCapture: enqueueActions(({ enqueue, self }) => {
-      const child = self.getSnapshot().children.recognize;
-      if (child) enqueue.sendTo(child, { type: 'STOP' } satisfies RecognizeCommand);
-    }),
+    stopCapture: sendTo('recognize', { type: 'STOP' } satisfies RecognizeCommand),
     /** Drops the capture and, if its audio is still going, the request with it. */
     endRecognize: enqueueActions(({ enqueue }) => enqueue.stopChild('recognize')),
     activity: emit({ type: 'USER.ACTIVITY' as const }),
@@ -199,11 +198,24 @@ export const speechRecognizerMachine = setup({
       initial: 'WAITING_FOR_FOCUS',
       on: {
         // §4.5 barge-in on a capture in progress: a new dialog, unless the capture is a press-and-hold.
-        'USER.TAP': { guard: 'mayInterrupt', target: 'RECOGNIZING', reenter: true, actions: ['endRecognize', { type: 'begin', params: { trigger: 'TAP' } }, 'dialogStarted'] },
-        'USER.HOLD': { guard: 'mayInterrupt', target: 'RECOGNIZING', reenter: true, actions: ['endRecognize', { type: 'begin', params: { trigger: 'HOLD' } }, 'dialogStarted'] },
+        'USER.TAP': {
+          guard: 'mayInterrupt',
+          target: 'RECOGNIZING',
+          reenter: true,
+          actions: ['endRecognize', 'forgetExpect', { type: 'begin', params: { trigger: 'TAP' } }, 'dialogStarted'],
+        },
+        'USER.HOLD': {
+          guard: 'mayInterrupt',
+          target: 'RECOGNIZING',
+          reenter: true,
+          actions: ['endRecognize', 'forgetExpect', { type: 'begin', params: { trigger: 'HOLD' } }, 'dialogStarted'],
+        },
         'USER.CANCEL': 'IDLE',
         'DIRECTIVE.ExpectSpeech': { actions: { type: 'expectRefused', params: ({ event }) => ({ messageId: event.messageId }) } },
-        'RECOGNIZE.FAILED': 'IDLE',
+        // §5.4/§5.6: the microphone never opened (no microphone, not connected) for an ExpectSpeech: it timed out.
+        'RECOGNIZE.FAILED': [{ guard: 'answeringExpectSpeech', target: 'IDLE', actions: 'timedOut' }, { target: 'IDLE' }],
+        // §5.3: AVS closed the stream without a StopCapture (an unverified wake word): the capture is over.
+        'RECOGNIZE.RESPONDED': 'IDLE',
       },
       states: {
         /** §5.3 (SDK): the event goes only once the Dialog channel is in the foreground. */
@@ -233,6 +245,7 @@ export const speechRecognizerMachine = setup({
     },
     /** Waiting for AVS's answer; §4.5: no new interaction may start here. */
     BUSY: {
+      entry: 'forgetExpect',
       on: {
         'RECOGNIZE.RESPONDED': 'IDLE',
         'RECOGNIZE.FAILED': 'IDLE',
@@ -260,6 +273,8 @@ export const speechRecognizerMachine = setup({
         'USER.HOLD': { target: 'RECOGNIZING', actions: [{ type: 'begin', params: { trigger: 'HOLD' } }, 'dialogStarted'] },
         'USER.WAKEWORD': { target: 'RECOGNIZING', actions: [{ type: 'begin', params: ({ event }) => ({ trigger: 'WAKEWORD', indices: event.indices }) }, 'dialogStarted'] },
         'USER.CANCEL': { target: 'IDLE', actions: 'forgetExpect' },
+        // §5.6: only in IDLE or BUSY.
+        'DIRECTIVE.ExpectSpeech': { actions: { type: 'expectRefused', params: ({ event }) => ({ messageId: event.messageId }) } },
       },
     },
   },

@@ -61,6 +61,7 @@ export const speechSynthesizerMachine = setup({
     emitted: {} as SpeechSynthesizerEmitted,
   },
   actors: { playSpeech },
+  delays: { HANDOVER: 0 },
   guards: {
     focusIs: ({ event }, params: { focus: FocusChangedEvent['focus'] }) => event.type === 'FOCUS.CHANGED' && event.channel === 'Dialog' && event.focus === params.focus,
     focusLost: ({ event }) => event.type === 'FOCUS.CHANGED' && event.channel === 'Dialog' && event.focus !== 'FOREGROUND',
@@ -120,13 +121,12 @@ export const speechSynthesizerMachine = setup({
         'DIRECTIVE.CANCEL': [{ guard: 'cancelsCurrent', target: '.DONE' }, { actions: 'dropQueued' }],
       },
       states: {
+        // Every acquire is answered, in order (machines/focus): a NONE seen here is the answer to
+        // this machine's own release after the previous Speak, not news. A loss after the grant
+        // arrives after FOREGROUND and is handled in OUTPUT.
         ACQUIRING_FOCUS: {
           on: {
-            'FOCUS.CHANGED': [
-              { guard: { type: 'focusIs', params: { focus: 'FOREGROUND' } }, target: 'OUTPUT' },
-              // Someone took the channel before the speech began (the user tapped).
-              { guard: { type: 'focusIs', params: { focus: 'NONE' } }, target: '#speechSynthesizer.PLAYING.DONE', actions: 'stopped' },
-            ],
+            'FOCUS.CHANGED': { guard: { type: 'focusIs', params: { focus: 'FOREGROUND' } }, target: 'OUTPUT' },
           },
         },
         OUTPUT: {
@@ -146,12 +146,14 @@ export const speechSynthesizerMachine = setup({
             SPEAKING: {},
           },
         },
-        /** Over, one way or another: give the channel back (§6.3) unless another Speak follows. */
+        /**
+         * Over, one way or another: give the channel back (§6.3) unless another Speak follows. The
+         * next Speak of a dialog is handed over only after this one is reported done, so the
+         * channel is kept for one turn of the event loop: music does not resume between two Speaks.
+         */
         DONE: {
-          always: [
-            { guard: 'hasQueued', target: '#speechSynthesizer.PLAYING', reenter: true },
-            { target: '#speechSynthesizer.FINISHED', actions: 'releaseDialog' },
-          ],
+          always: { guard: 'hasQueued', target: '#speechSynthesizer.PLAYING', reenter: true },
+          after: { HANDOVER: { target: '#speechSynthesizer.FINISHED', actions: 'releaseDialog' } },
         },
       },
     },

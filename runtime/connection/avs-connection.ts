@@ -201,10 +201,13 @@ export class AvsConnection {
     return this.sender.enqueue(message.event.header.namespace, message.event.header.name, message);
   }
 
-  /** Sends at once, with streamed audio (Recognize, §1.4); fails when not connected. */
-  sendNow(message: object, audio?: AsyncIterable<Buffer | Uint8Array>): Promise<EventResponse> {
+  /**
+   * Sends after the events queued before it, with streamed audio (Recognize, §1.4); fails when not
+   * connected. A function is built when its turn comes (fresh context); `signal` drops it before then.
+   */
+  sendNow(message: object | (() => object), audio?: AsyncIterable<Buffer | Uint8Array>, signal?: AbortSignal): Promise<EventResponse> {
     if (!this.connected) return Promise.reject(new Error('not connected'));
-    return this.sender.sendNow(message, audio);
+    return this.sender.sendNow(message, audio, undefined, signal);
   }
 
   /**

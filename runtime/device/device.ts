@@ -17,7 +17,7 @@ import type { AudioOutput } from '../../drivers/audio-output/output';
 import { NullOutput } from '../../drivers/audio-output/null-output';
 import { MicrophoneError, type Microphone } from '../../drivers/microphone/microphone';
 import { createLogger, type Logger } from '../../services/log/logger';
-import { AttachmentStore } from '../../services/multipart';
+import { AttachmentStore, type AvsPart } from '../../services/multipart';
 import { MemoryOutbox, type Outbox } from '../../services/outbox/outbox';
 import { SqliteOutbox } from '../../services/outbox/sqlite-outbox';
 import { openDatabase, type DeviceDatabase } from '../../services/store/database';
@@ -145,6 +145,20 @@ const KEYS = {
 /** The interfaces this device carries out, for the capabilities it publishes (§13). */
 const IMPLEMENTED = ['SpeechRecognizer', 'SpeechSynthesizer', 'System', 'Speaker', 'Settings'];
 
+/**
+ * Wraps a listener of a machine or a stream: whatever it throws (a full disk under the store, a
+ * driver's bug) is logged, never rethrown into XState or rxjs, which would end the process.
+ */
+function safely<A extends unknown[]>(log: Logger, what: string, fn: (...args: A) => void): (...args: A) => void {
+  return (...args: A) => {
+    try {
+      fn(...args);
+    } catch (e) {
+      log.error({ error: e instanceof Error ? e.message : String(e) }, `${what} failed`);
+    }
+  };
+}
+
 function checkConfig(config: DeviceConfig): void {
   if (!EndpointUrl.is(config.endpoint)) throw new DeviceConfigError('endpoint', `not an http(s) URL or host: ${JSON.stringify(config.endpoint)}`);
   if (config.locale !== undefined && !LocaleTag.is(config.locale)) throw new DeviceConfigError('locale', `not an ll-CC locale tag: ${JSON.stringify(config.locale)}`);
@@ -209,12 +223,19 @@ export function createDevice(config: DeviceConfig): Device {
     output,
     attachments,
     context: () => context(),
-    sendNow: (message, audio) => {
-      if (!connectionRef) return Promise.reject(new Error('not connected'));
-      const sent = connectionRef.sendNow(message, audio);
-      const header = (message as EventMessage).event.header;
-      events.next({ name: `${header.namespace}.${header.name}`, message: message as EventMessage, queued: connectionRef.connected });
-      return sent;
+    sendNow: (message, audio, signal) => {
+      const connection = connectionRef;
+      if (!connection) return Promise.reject(new Error('not connected'));
+      return connection.sendNow(
+        () => {
+          const built = message() as EventMessage;
+          const header = built.event.header;
+          events.next({ name: `${header.namespace}.${header.name}`, message: built, queued: true });
+          return built;
+        },
+        audio,
+        signal,
+      );
     },
     onResponseComplete: () => actorsRef?.attention.send({ type: 'DIALOG.RESPONSE_COMPLETE' }),
     logger,
@@ -230,9 +251,12 @@ export function createDevice(config: DeviceConfig): Device {
       settings: { locale: store.get(KEYS.locale) ?? config.locale ?? 'en-US', ...(store.get(KEYS.localeConfirmed) ? { confirmed: store.get(KEYS.localeConfirmed) } : {}) },
       system: { startedAt: now(), ...(config.firmwareVersion ? { firmwareVersion: config.firmwareVersion } : {}), ...(config.inactivityReportMs ? { reportIntervalMs: config.inactivityReportMs } : {}) },
       attention: {},
-      speechRecognizer: config.recognizer ?? {},
+      // §5.6: without a microphone nothing can open by itself; wait (and time out) instead.
+      speechRecognizer: { listenOnExpectSpeech: config.drivers?.microphone !== undefined, ...config.recognizer },
     },
   });
+  root.on('DEVICE.MACHINE_FAILED', (e) => log.error({ machine: e.machine, error: e.error }, 'a machine failed; its directives are answered INTERNAL_ERROR'));
+  root.subscribe({ error: (e) => log.error({ error: String(e) }, 'the device machine failed') });
   root.start();
   const children = root.getSnapshot().children;
   const actors: DeviceActors = {
@@ -335,15 +359,16 @@ export function createDevice(config: DeviceConfig): Device {
   /** What stop() undoes. */
   const teardown: { unsubscribe(): void }[] = [];
   connectionRef = connection;
+  const sendSafely = safely(eventLog, 'queueing an event', send);
   teardown.push(
-    actors.system.on('AVS.EVENT', send),
-    actors.speaker.on('AVS.EVENT', send),
-    actors.settings.on('AVS.EVENT', send),
-    actors.speechRecognizer.on('AVS.EVENT', send),
-    actors.speechSynthesizer.on('AVS.EVENT', send),
+    actors.system.on('AVS.EVENT', sendSafely),
+    actors.speaker.on('AVS.EVENT', sendSafely),
+    actors.settings.on('AVS.EVENT', sendSafely),
+    actors.speechRecognizer.on('AVS.EVENT', sendSafely),
+    actors.speechSynthesizer.on('AVS.EVENT', sendSafely),
   );
   const speakerLog = logger.child({ module: 'speaker' });
-  actors.speaker.on('OUTPUT.VOLUME', (e) => {
+  actors.speaker.on('OUTPUT.VOLUME', safely(speakerLog, 'applying and keeping the volume', (e) => {
     try {
       output.setVolume(e.volume, e.muted);
     } catch (error) {
@@ -351,24 +376,33 @@ export function createDevice(config: DeviceConfig): Device {
     }
     store.set(KEYS.volume, String(e.volume));
     store.set(KEYS.muted, String(e.muted));
-  });
+  }));
   // The output starts at the persisted volume.
-  {
+  safely(speakerLog, 'applying the volume', () => {
     const s = speakerContext(actors.speaker.getSnapshot()).payload;
     output.setVolume(s.volume, s.muted);
-  }
-  actors.settings.on('SETTINGS.PERSIST', (e) => {
-    store.set(KEYS.locale, e.locale);
-    if (e.confirmed) store.set(KEYS.localeConfirmed, e.confirmed);
-  });
+  })();
+  actors.settings.on(
+    'SETTINGS.PERSIST',
+    safely(log, 'keeping the locale', (e) => {
+      store.set(KEYS.locale, e.locale);
+      if (e.confirmed) store.set(KEYS.localeConfirmed, e.confirmed);
+    }),
+  );
   const systemLog = logger.child({ module: 'system' });
-  actors.system.on('ENDPOINT.SET', (e) => {
-    if (!connection.setEndpoint(e.endpoint)) systemLog.warn({ endpoint: e.endpoint }, 'SetEndpoint with an endpoint that cannot be used');
-  });
-  actors.system.on('SYSTEM.EXCEPTION', (e) => {
-    systemLog.warn({ code: e.code, description: e.description }, 'System.Exception from AVS');
-    exceptions.next({ code: e.code, ...(e.description ? { description: e.description } : {}) });
-  });
+  actors.system.on(
+    'ENDPOINT.SET',
+    safely(systemLog, 'SetEndpoint', (e) => {
+      if (!connection.setEndpoint(e.endpoint)) systemLog.warn({ endpoint: e.endpoint }, 'SetEndpoint with an endpoint that cannot be used');
+    }),
+  );
+  actors.system.on(
+    'SYSTEM.EXCEPTION',
+    safely(systemLog, 'reporting System.Exception', (e) => {
+      systemLog.warn({ code: e.code, description: e.description }, 'System.Exception from AVS');
+      exceptions.next({ code: e.code, ...(e.description ? { description: e.description } : {}) });
+    }),
+  );
 
   const pipeline = new DirectivePipeline({
     handlers: [
@@ -387,53 +421,55 @@ export function createDevice(config: DeviceConfig): Device {
     logger: logger.child({ module: 'pipeline' }),
     now,
   });
-  teardown.push(connection.directives$.subscribe((part) => pipeline.accept(part)));
+  teardown.push(connection.directives$.subscribe(safely(log, 'taking a directive', (part: AvsPart) => pipeline.accept(part))));
 
   // Connection state → the machines that care (§11.2 SoftwareInfo, §11.1 first report, attention).
   let connected = false;
   let lastState = '';
   const connected$ = new BehaviorSubject(false);
-  teardown.push(
-    connection.actor.subscribe((snapshot) => {
-      const state = JSON.stringify(snapshot.value);
-      if (state !== lastState) transportLog.debug({ state, endpoint: snapshot.context.endpoint, failures: snapshot.context.failures, lastError: snapshot.context.lastError }, 'connection');
-      lastState = state;
-      const up = snapshot.matches({ ONLINE: 'CONNECTED' });
-      actors.attention.send(connectionChanged(snapshot));
-      if (up === connected) return;
-      connected = up;
-      connected$.next(up);
-      transportLog.info(up ? 'connected' : 'not connected');
-      const type = up ? 'CONNECTION.CONNECTED' : 'CONNECTION.LOST';
-      actors.system.send({ type });
-      if (up) actors.settings.send({ type: 'CONNECTION.CONNECTED' });
-    }),
-  );
+  const followConnection = (snapshot: ReturnType<typeof connection.actor.getSnapshot>) => {
+    const state = JSON.stringify(snapshot.value);
+    if (state !== lastState) transportLog.debug({ state, endpoint: snapshot.context.endpoint, failures: snapshot.context.failures, lastError: snapshot.context.lastError }, 'connection');
+    lastState = state;
+    const up = snapshot.matches({ ONLINE: 'CONNECTED' });
+    actors.attention.send(connectionChanged(snapshot));
+    if (up === connected) return;
+    connected = up;
+    connected$.next(up);
+    transportLog.info(up ? 'connected' : 'not connected');
+    actors.system.send({ type: up ? 'CONNECTION.CONNECTED' : 'CONNECTION.LOST' });
+    if (up) actors.settings.send({ type: 'CONNECTION.CONNECTED' });
+  };
+  /** A machine that failed is reported once here (and by the root, runtime/device/machine.ts); its directives then fail with INTERNAL_ERROR. */
+  const failed = (name: string) => (e: unknown) => log.error({ machine: name, error: e instanceof Error ? e.message : String(e) }, 'a machine failed');
+  teardown.push(connection.actor.subscribe({ next: safely(transportLog, 'following the connection', followConnection), error: failed('connection') }));
 
   // §4.4 step 1: a new Recognize makes its dialog current before it is sent.
   teardown.push(
-    actors.speechRecognizer.on('DIALOG.STARTED', (e) => pipeline.startDialog(e.dialogRequestId)),
-    actors.speechRecognizer.on('USER.ACTIVITY', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() })),
+    actors.speechRecognizer.on('DIALOG.STARTED', safely(log, 'starting a dialog', (e) => pipeline.startDialog(e.dialogRequestId))),
+    actors.speechRecognizer.on('USER.ACTIVITY', safely(log, 'noting user activity', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() }))),
   );
   // The attention aggregator follows the recognizer and the synthesizer.
   let recognizerState = '';
   let synthesizerState = '';
+  const followRecognizer = (s: ReturnType<typeof actors.speechRecognizer.getSnapshot>) => {
+    const state = (typeof s.value === 'string' ? s.value : Object.keys(s.value)[0]) as 'IDLE' | 'RECOGNIZING' | 'BUSY' | 'EXPECTING_SPEECH';
+    if (state === recognizerState) return;
+    recognizerState = state;
+    actors.attention.send({ type: 'RECOGNIZER.CHANGED', state });
+  };
+  const followSynthesizer = (s: ReturnType<typeof actors.speechSynthesizer.getSnapshot>) => {
+    const state = s.matches({ PLAYING: { OUTPUT: 'SPEAKING' } }) ? 'PLAYING' : 'FINISHED';
+    if (state === synthesizerState) return;
+    synthesizerState = state;
+    actors.attention.send({ type: 'SYNTHESIZER.CHANGED', state });
+  };
   teardown.push(
-    actors.speechRecognizer.subscribe((s) => {
-      const state = String(typeof s.value === 'string' ? s.value : Object.keys(s.value)[0]) as 'IDLE' | 'RECOGNIZING' | 'BUSY' | 'EXPECTING_SPEECH';
-      if (state === recognizerState) return;
-      recognizerState = state;
-      actors.attention.send({ type: 'RECOGNIZER.CHANGED', state });
-    }),
-    actors.speechSynthesizer.subscribe((s) => {
-      const state = s.matches({ PLAYING: { OUTPUT: 'SPEAKING' } }) ? 'PLAYING' : 'FINISHED';
-      if (state === synthesizerState) return;
-      synthesizerState = state;
-      actors.attention.send({ type: 'SYNTHESIZER.CHANGED', state });
-    }),
+    actors.speechRecognizer.subscribe({ next: safely(log, 'following the recognizer', followRecognizer), error: failed('speechRecognizer') }),
+    actors.speechSynthesizer.subscribe({ next: safely(log, 'following the synthesizer', followSynthesizer), error: failed('speechSynthesizer') }),
   );
   const attention = new BehaviorSubject<Attention>(attentionOf(actors.attention.getSnapshot()));
-  teardown.push(actors.attention.subscribe((s) => attention.next(attentionOf(s))));
+  teardown.push(actors.attention.subscribe({ next: (s) => attention.next(attentionOf(s)), error: failed('attention') }));
 
   connection.start();
 

@@ -40,8 +40,8 @@ export interface DialogServices {
   readonly attachments: AttachmentStore;
   /** §2.3 now. */
   readonly context: () => ContextEntry[];
-  /** Sends at once on the connection, with streamed audio (fails when not connected). */
-  readonly sendNow: (message: object, audio: AsyncIterable<Buffer>) => Promise<EventResponse>;
+  /** Sends on the connection after the events queued before it, with streamed audio (fails when not connected). */
+  readonly sendNow: (message: () => object, audio: AsyncIterable<Buffer>, signal: AbortSignal) => Promise<EventResponse>;
   /** The answer to a Recognize is complete (attention: nothing more is coming). */
   readonly onResponseComplete: (dialogRequestId: string) => void;
   readonly logger: Logger;
@@ -62,8 +62,14 @@ export function recognizeActor(services: DialogServices) {
       sendBack({ type: 'RECOGNIZE.FAILED', message: `microphone: ${(e as Error).message}` });
       return () => {};
     }
+    // The stream may fail before the transport starts reading it (the Recognize waits its turn,
+    // §1.7): listened to from the start, so a failure is never an unhandled 'error'.
+    let micError: Error | undefined;
+    capture.stream.on('error', (e: Error) => {
+      micError ??= e;
+    });
     let capturing = true;
-    const frames = pcmFrames(capture.stream, (e) => log.error({ error: e.message }, 'the microphone failed during capture'));
+    const frames = pcmFrames(capture.stream, (e) => log.error({ error: (micError ?? e).message }, 'the microphone failed during capture'));
     let bytes = 0;
     const audio = (async function* () {
       for await (const frame of frames) {
@@ -74,17 +80,11 @@ export function recognizeActor(services: DialogServices) {
       log.debug({ dialogRequestId: input.dialogRequestId, audioMs: Math.round(bytes / 32) }, 'capture ended');
       send({ type: 'RECOGNIZE.CAPTURE_ENDED' });
     })();
-    let message: object;
-    try {
-      // §5.3: the full context, the dialogRequestId the dialog was started with.
-      message = buildEvent('SpeechRecognizer', 'Recognize', input.payload, { context: services.context(), dialogRequestId: input.dialogRequestId });
-    } catch (e) {
-      capture.stop();
-      sendBack({ type: 'RECOGNIZE.FAILED', message: (e as Error).message });
-      return () => {};
-    }
+    // §5.3: the full context — of the moment the event goes, after the events queued before it.
+    const message = () => buildEvent('SpeechRecognizer', 'Recognize', input.payload, { context: services.context(), dialogRequestId: input.dialogRequestId });
+    const abort = new AbortController();
     log.info({ dialogRequestId: input.dialogRequestId, profile: input.payload.profile, initiator: input.payload.initiator?.type }, 'Recognize');
-    services.sendNow(message, audio).then(
+    services.sendNow(message, audio, abort.signal).then(
       (response) => {
         if (response.status !== 200 && response.status !== 204) {
           capture.stop();
@@ -92,12 +92,16 @@ export function recognizeActor(services: DialogServices) {
           send({ type: 'RECOGNIZE.FAILED', message: `AVS answered ${response.status}` });
           return;
         }
+        // §5.3: AVS closing the stream ends the capture too (no directives: an unverified wake word).
+        if (response.status === 204) capture.stop();
         response.done.then(
           () => {
+            capture.stop();
             services.onResponseComplete(input.dialogRequestId);
             send({ type: 'RECOGNIZE.RESPONDED' });
           },
           (e: Error) => {
+            capture.stop();
             log.warn({ error: e.message }, 'the answer to the Recognize broke off');
             services.onResponseComplete(input.dialogRequestId);
             send({ type: 'RECOGNIZE.FAILED', message: e.message });
@@ -115,8 +119,10 @@ export function recognizeActor(services: DialogServices) {
     });
     return () => {
       over = true;
-      // Leaving the capture: the microphone closes, which closes the audio part; an answer that is
-      // still coming is read all the same (its directives go through the pipeline).
+      // Leaving the capture: a Recognize still waiting its turn is dropped; the microphone closes,
+      // which closes the audio part; an answer that is still coming is read all the same (its
+      // directives go through the pipeline).
+      abort.abort();
       if (capturing) capture.stop();
     };
   });

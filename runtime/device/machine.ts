@@ -3,7 +3,7 @@
 // place to inspect and stop, and machines reach each other by systemId (focus → its owners).
 // The connection is an actor of its own beside it (runtime/connection): its actors are wired to
 // the HTTP/2 session the runtime owns.
-import { setup, type ActorRefFrom } from 'xstate';
+import { emit, setup, type ActorRefFrom } from 'xstate';
 import { attentionMachine, type AttentionInput } from '../../machines/attention/machine';
 import { focusMachine } from '../../machines/focus/machine';
 import { settingsMachine, type SettingsInput } from '../../machines/settings/machine';
@@ -29,7 +29,11 @@ export interface DeviceMachineActors {
 /** The device's machine, with the actors of its machines (timer, microphone, output) provided by the runtime. */
 export const deviceMachine = (actors: DeviceMachineActors) =>
   setup({
-    types: { input: {} as DeviceMachineInput, context: {} as DeviceMachineInput },
+    types: {
+      input: {} as DeviceMachineInput,
+      context: {} as DeviceMachineInput,
+      emitted: {} as { type: 'DEVICE.MACHINE_FAILED'; machine: string; error: string },
+    },
     actors: {
       focus: focusMachine,
       speaker: speakerMachine,
@@ -39,17 +43,51 @@ export const deviceMachine = (actors: DeviceMachineActors) =>
       speechRecognizer: actors.speechRecognizer,
       speechSynthesizer: actors.speechSynthesizer,
     },
+    actions: {
+      /**
+       * One machine failing (an action threw) must not take the device down with it: the root
+       * reports it and lives on; the failed machine's directives are answered INTERNAL_ERROR.
+       */
+      machineFailed: emit(({ event }, params: { machine: string }) => ({
+        type: 'DEVICE.MACHINE_FAILED' as const,
+        machine: params.machine,
+        error: String((event as { error?: unknown }).error),
+      })),
+    },
   }).createMachine({
     id: 'device',
     context: ({ input }) => input,
     invoke: [
-      { id: 'focus', systemId: 'focus', src: 'focus' },
-      { id: 'attention', systemId: 'attention', src: 'attention', input: ({ context }) => context.attention },
-      { id: 'system', systemId: 'system', src: 'system', input: ({ context }) => context.system },
-      { id: 'speaker', systemId: 'speaker', src: 'speaker', input: ({ context }) => context.speaker },
-      { id: 'settings', systemId: 'settings', src: 'settings', input: ({ context }) => context.settings },
-      { id: 'speechRecognizer', systemId: 'speechRecognizer', src: 'speechRecognizer', input: ({ context }) => context.speechRecognizer },
-      { id: 'speechSynthesizer', systemId: 'speechSynthesizer', src: 'speechSynthesizer' },
+      { id: 'focus', systemId: 'focus', src: 'focus', onError: { actions: { type: 'machineFailed', params: { machine: 'focus' } } } },
+      {
+        id: 'attention',
+        systemId: 'attention',
+        src: 'attention',
+        input: ({ context }) => context.attention,
+        onError: { actions: { type: 'machineFailed', params: { machine: 'attention' } } },
+      },
+      { id: 'system', systemId: 'system', src: 'system', input: ({ context }) => context.system, onError: { actions: { type: 'machineFailed', params: { machine: 'system' } } } },
+      { id: 'speaker', systemId: 'speaker', src: 'speaker', input: ({ context }) => context.speaker, onError: { actions: { type: 'machineFailed', params: { machine: 'speaker' } } } },
+      {
+        id: 'settings',
+        systemId: 'settings',
+        src: 'settings',
+        input: ({ context }) => context.settings,
+        onError: { actions: { type: 'machineFailed', params: { machine: 'settings' } } },
+      },
+      {
+        id: 'speechRecognizer',
+        systemId: 'speechRecognizer',
+        src: 'speechRecognizer',
+        input: ({ context }) => context.speechRecognizer,
+        onError: { actions: { type: 'machineFailed', params: { machine: 'speechRecognizer' } } },
+      },
+      {
+        id: 'speechSynthesizer',
+        systemId: 'speechSynthesizer',
+        src: 'speechSynthesizer',
+        onError: { actions: { type: 'machineFailed', params: { machine: 'speechSynthesizer' } } },
+      },
     ],
   });
 

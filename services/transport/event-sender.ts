@@ -53,7 +53,7 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unr
 export class EventSender {
   private session: EventChannel | undefined;
   private draining = false;
-  /** sendNow calls waiting for the events queued before them. */
+  /** sendNow calls waiting for the events queued before them; each posts as soon as it may. */
   private waiters: (() => boolean)[] = [];
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
@@ -102,36 +102,50 @@ export class EventSender {
   /**
    * Sends on the current session without keeping a copy (SynchronizeState, Recognize with live
    * audio), after the events queued before it (§1.7: one FIFO — a SpeechFinished goes before the
-   * Recognize that answers the ExpectSpeech behind it).
+   * Recognize that answers the ExpectSpeech behind it). `message` may be a function: it is then
+   * built when its turn comes, so its context is that moment's (§2.3). An aborted `signal` drops
+   * it if it has not gone yet.
    */
-  async sendNow(message: object, audio?: AsyncIterable<Buffer | Uint8Array>, session = this.session): Promise<EventResponse> {
-    if (session && session === this.session) await this.queuedBefore();
-    if (!session?.isOpen) throw new Error('not connected');
-    const response = await session.post(message, audio);
-    if (response.status === 200) this.options.onParts(response.parts$);
-    return response;
-  }
-
-  /** Resolves once what the outbox holds now has been sent (or dropped), or the session changed. */
-  private queuedBefore(): Promise<void> {
-    const tail = this.options.outbox.tail();
-    const session = this.session;
-    if (!tail) return Promise.resolve();
-    return new Promise<void>((resolve) => {
+  sendNow(
+    message: object | (() => object),
+    audio?: AsyncIterable<Buffer | Uint8Array>,
+    session = this.session,
+    signal?: AbortSignal,
+  ): Promise<EventResponse> {
+    return new Promise<EventResponse>((resolve, reject) => {
+      const go = () => {
+        if (signal?.aborted) return reject(new Error('cancelled before it was sent'));
+        if (!session?.isOpen) return reject(new Error('not connected'));
+        let body: object;
+        try {
+          body = typeof message === 'function' ? message() : message;
+        } catch (e) {
+          return reject(e instanceof Error ? e : new Error(String(e)));
+        }
+        // Posted synchronously here, so nothing queued later can slip in before it.
+        session.post(body, audio).then((response) => {
+          if (response.status === 200) this.options.onParts(response.parts$);
+          resolve(response);
+        }, reject);
+      };
+      const tail = session && session === this.session ? this.options.outbox.tail() : undefined;
+      if (!tail) return go();
       // An event AVS keeps refusing (held, retried with backoff) must not keep the user waiting
-      // for ever: after a while the new one goes anyway.
+      // for ever: after a while this one goes anyway.
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((c) => c !== check);
-        resolve();
+        go();
       }, QUEUE_WAIT_MS);
       timer.unref?.();
-      const check = () => {
-        if (this.options.outbox.has(tail.id) && this.session === session && session?.isOpen) return false;
+      const check = (): boolean => {
+        if (this.options.outbox.has(tail.id) && this.session === session && session?.isOpen === true && !signal?.aborted) return false;
         clearTimeout(timer);
-        resolve();
+        go();
         return true;
       };
-      if (!check()) this.waiters.push(check);
+      if (check()) return;
+      this.waiters.push(check);
+      signal?.addEventListener('abort', () => this.wake(), { once: true });
     });
   }
 

@@ -58,4 +58,12 @@ describe('settings machine', () => {
     fresh.send({ type: 'SETTINGS.ACCEPTED', locale: 'en-GB' });
     expect(fresh.send({ type: 'CONNECTION.CONNECTED' })).toEqual([]);
   });
+
+  it('a change AVS refuses after a restart falls back to the locale AVS last accepted (§11.1)', () => {
+    const s = settings({ locale: 'xx-YY', confirmed: 'en-US' });
+    s.send({ type: 'CONNECTION.CONNECTED' });
+    s.send({ type: 'SETTINGS.REFUSED', locale: 'xx-YY' });
+    expect(s.locale()).toBe('en-US');
+    expect(s.send({ type: 'CONNECTION.CONNECTED' })).toEqual([]);
+  });
 });

@@ -196,4 +196,52 @@ describe('speech recognizer machine', () => {
     expect(r.state()).toBe('IDLE');
     expect(r.focus.getSnapshot().context.owners.Dialog).toBeUndefined();
   });
+
+  it('AVS closing the stream without StopCapture ends the capture (§5.3)', () => {
+    const r = recognizer({ wakeWord: true });
+    r.subject.send({ type: 'USER.WAKEWORD', indices: { startIndexInSamples: 8000, endIndexInSamples: 16000 } });
+    r.runs[0].send({ type: 'RECOGNIZE.RESPONDED' });
+    expect(r.state()).toBe('IDLE');
+    expect(r.runs[0].stopped).toBe(true);
+    expect(r.focus.getSnapshot().context.owners.Dialog).toBeUndefined();
+  });
+
+  it('an ExpectSpeech whose microphone cannot open times out at once (§5.4, §5.6)', () => {
+    const r = recognizer();
+    r.expectSpeech(8000);
+    r.names();
+    r.runs[0].send({ type: 'RECOGNIZE.FAILED', message: 'microphone: no such device' });
+    expect(r.state()).toBe('IDLE');
+    expect(r.names()).toContain('SpeechRecognizer.ExpectSpeechTimedOut');
+    // A failed tap is not an ExpectSpeech: nothing to time out.
+    r.subject.send({ type: 'USER.TAP' });
+    r.runs[1].send({ type: 'RECOGNIZE.FAILED', message: 'not connected' });
+    expect(r.names()).not.toContain('SpeechRecognizer.ExpectSpeechTimedOut');
+  });
+
+  it('a second ExpectSpeech while expecting speech is refused, so its queue never hangs (§5.6)', () => {
+    const r = recognizer({ listenOnExpectSpeech: false });
+    r.expectSpeech(8000);
+    r.emitted.splice(0);
+    r.expectSpeech(8000);
+    expect(r.emitted).toEqual([{ type: 'DIRECTIVE.FAILED', messageId: 'es-1', message: 'ExpectSpeech while the microphone is already open' }]);
+  });
+
+  it('a StopCapture before the capture streamed is applied as soon as it does (§5.5 deferred stop)', () => {
+    const machine = speechRecognizerMachine.provide({
+      actors: {
+        recognize: fromCallback<RecognizeCommand, RecognizeInput>(({ receive }) => {
+          receive((c) => commands.push(c.type));
+        }),
+      },
+    });
+    const commands: string[] = [];
+    // Alone (no focus machine), the machine waits for a FOCUS.CHANGED the test sends.
+    const a = createActor(machine, { input: {} }).start();
+    a.send({ type: 'USER.TAP' });
+    a.send(stopCapture);
+    a.send({ type: 'FOCUS.CHANGED', channel: 'Dialog', focus: 'FOREGROUND' });
+    expect(a.getSnapshot().value).toBe('BUSY');
+    expect(commands).toEqual(['STOP']);
+  });
 });

@@ -1,5 +1,5 @@
 // PROTOCOL.md §6: the SpeechSynthesizer machine with a fake playback actor and the real focus machine.
-import { createActor, fromCallback, setup, type ActorRefFrom } from 'xstate';
+import { SimulatedClock, createActor, fromCallback, setup, type ActorRefFrom } from 'xstate';
 import { focusMachine, type FocusEvent } from '../../../machines/focus/machine';
 import { speechSynthesizerContext, speechSynthesizerMachine, type PlaybackFeedback, type PlaySpeechInput } from '../../../machines/speech-synthesizer/machine';
 
@@ -11,7 +11,8 @@ function withFocus(machine: typeof speechSynthesizerMachine) {
       { id: 'speechSynthesizer', systemId: 'speechSynthesizer', src: 'subject' },
     ],
   });
-  const actor = createActor(root).start();
+  const clock = new SimulatedClock();
+  const actor = createActor(root, { clock }).start();
   const subject = actor.getSnapshot().children.speechSynthesizer as ActorRefFrom<typeof machine>;
   const focus = actor.getSnapshot().children.focus as ActorRefFrom<typeof focusMachine>;
   const emitted: { type: string; [k: string]: unknown }[] = [];
@@ -23,6 +24,8 @@ function withFocus(machine: typeof speechSynthesizerMachine) {
     take: () => emitted.splice(0).map((e) => (e.type === 'AVS.EVENT' ? `${String(e.namespace)}.${String(e.name)}` : e.type)),
     focusOf: (channel: 'Dialog' | 'Alerts' | 'Content') => focus.getSnapshot().value[channel],
     sendFocus: (e: FocusEvent) => focus.send(e),
+    /** Lets the one-turn hand-over after a Speak pass (the DONE state's HANDOVER delay). */
+    handover: () => clock.increment(0),
   };
 }
 
@@ -65,6 +68,27 @@ describe('speech synthesizer machine', () => {
       ['DIRECTIVE.COMPLETED', 's1'],
     ]);
     expect(s.state()).toEqual({ token: 'tok-s1', offsetInMilliseconds: 0, playerActivity: 'FINISHED' });
+    expect(s.focusOf('Dialog')).toBe('FOREGROUND');
+    s.handover();
+    expect(s.focusOf('Dialog')).toBe('NONE');
+  });
+
+  it('a dialog of two Speaks plays both: the second, handed over after the first is done, keeps the channel (§4.4 step 3)', () => {
+    const s = synthesizer();
+    // As the sequencer does: the next directive of the dialog goes once the previous is reported done.
+    s.subject.on('DIRECTIVE.COMPLETED', (e) => {
+      if (e.messageId === 's1') s.speak('s2');
+    });
+    s.speak('s1');
+    s.plays[0].send({ type: 'PLAYBACK.STARTED' });
+    s.plays[0].send({ type: 'PLAYBACK.FINISHED', offsetMs: 100 });
+    s.handover();
+    expect(s.plays).toHaveLength(2);
+    s.plays[1].send({ type: 'PLAYBACK.STARTED' });
+    s.plays[1].send({ type: 'PLAYBACK.FINISHED', offsetMs: 100 });
+    expect(s.emitted.filter((e) => e.type === 'DIRECTIVE.STOPPED')).toEqual([]);
+    expect(s.emitted.filter((e) => e.type === 'DIRECTIVE.COMPLETED').map((e) => e.messageId)).toEqual(['s1', 's2']);
+    s.handover();
     expect(s.focusOf('Dialog')).toBe('NONE');
   });
 
@@ -95,6 +119,7 @@ describe('speech synthesizer machine', () => {
     s.subject.send({ type: 'DIRECTIVE.CANCEL', messageId: 's1' });
     expect(s.plays[0].stopped).toBe(true);
     expect(s.take()).toEqual([]);
+    s.handover();
     expect(s.focusOf('Dialog')).toBe('NONE');
   });
 
@@ -103,6 +128,7 @@ describe('speech synthesizer machine', () => {
     s.speak('s1');
     s.plays[0].send({ type: 'PLAYBACK.FAILED', message: 'attachment s1 did not arrive within 10000 ms' });
     expect(s.emitted).toEqual([{ type: 'DIRECTIVE.FAILED', messageId: 's1', message: 'Speak could not be played: attachment s1 did not arrive within 10000 ms' }]);
+    s.handover();
     expect(s.focusOf('Dialog')).toBe('NONE');
   });
 
@@ -117,6 +143,7 @@ describe('speech synthesizer machine', () => {
     expect(s.plays[1].input.token).toBe('tok-s2');
     expect(s.focusOf('Dialog')).toBe('FOREGROUND');
     s.subject.send({ type: 'DIRECTIVE.CANCEL', messageId: 's2' });
+    s.handover();
     expect(s.focusOf('Dialog')).toBe('NONE');
   });
 

@@ -209,6 +209,34 @@ describe('a spoken dialog against the simulator', () => {
     await idle(d);
   });
 
+  it('a microphone that fails before its audio is read (the Recognize waits its turn) does not crash the device', async () => {
+    const failing = new StreamMicrophone(() => {
+      const source = new PassThrough();
+      setImmediate(() => source.destroy(new Error('sox FAIL: cannot open audio device')));
+      return source;
+    });
+    const d = device({ drivers: { microphone: failing } });
+    await d.whenConnected();
+    // Events queued ahead of the Recognize make it wait (§1.7 one FIFO) while the microphone fails.
+    d.setVolume(15);
+    d.setVolume(16);
+    d.tap();
+    await idle(d);
+    d.setVolume(17);
+    await sim.waitForEvent((e) => e.name === 'Speaker.VolumeChanged' && e.document.event.payload.volume === 17);
+  });
+
+  it('an output that throws on a volume change is logged; the device goes on (§10)', async () => {
+    const output = new RecordingOutput();
+    output.setVolume = () => {
+      throw new Error('amplifier on fire');
+    };
+    const d = device({ drivers: { output } });
+    await d.whenConnected();
+    d.setVolume(22);
+    await sim.waitForEvent((e) => e.name === 'Speaker.VolumeChanged' && e.document.event.payload.volume === 22);
+  });
+
   it('a player that is not installed: the Speak fails with ExceptionEncountered, the dialog ends cleanly', async () => {
     const output: AudioOutput = new PlaySoundOutput({ player: 'no-such-player-xyz' });
     const d = device({ drivers: { output } });

@@ -218,4 +218,34 @@ describe('EventSender across sessions', () => {
     await recognize;
     expect(s.channel.posted).toEqual(['SpeechStarted', 'SpeechFinished', 'Recognize']);
   });
+
+  it('an event queued after sendNow goes after it, and a built-late message is built at its turn (§1.7, §2.3)', async () => {
+    const s = setup(() => 204);
+    s.sender.attach(s.channel);
+    let volume = 1;
+    s.sender.enqueue('SpeechSynthesizer', 'SpeechFinished', event('SpeechSynthesizer', 'SpeechFinished'));
+    const built: number[] = [];
+    const recognize = s.sender.sendNow(() => {
+      built.push(volume);
+      return event('SpeechRecognizer', 'Recognize');
+    });
+    volume = 2;
+    s.sender.enqueue('Speaker', 'VolumeChanged', event('Speaker', 'VolumeChanged'));
+    await recognize;
+    await s.settle();
+    expect(s.channel.posted).toEqual(['SpeechFinished', 'Recognize', 'VolumeChanged']);
+    expect(built).toEqual([2]);
+  });
+
+  it('a sendNow aborted while it waits its turn is never posted', async () => {
+    const s = setup(() => 204);
+    s.sender.attach(s.channel);
+    s.sender.enqueue('SpeechSynthesizer', 'SpeechFinished', event('SpeechSynthesizer', 'SpeechFinished'));
+    const abort = new AbortController();
+    const recognize = s.sender.sendNow(event('SpeechRecognizer', 'Recognize'), undefined, undefined, abort.signal);
+    abort.abort();
+    await expect(recognize).rejects.toThrow(/cancelled/);
+    await s.settle();
+    expect(s.channel.posted).toEqual(['SpeechFinished']);
+  });
 });
