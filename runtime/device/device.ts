@@ -13,6 +13,8 @@ import { speakerContext } from '../../machines/speaker/machine';
 import { systemMachine } from '../../machines/system/machine';
 import { speechRecognizerContext, speechRecognizerMachine, type SpeechRecognizerInput, type WakeWordIndices } from '../../machines/speech-recognizer/machine';
 import { speechSynthesizerContext, speechSynthesizerMachine } from '../../machines/speech-synthesizer/machine';
+import { audioPlayerContext, audioPlayerMachine, type InterruptedBehavior } from '../../machines/audio-player/machine';
+import type { Button, Toggle } from '../../machines/playback-controller/machine';
 import type { AudioOutput } from '../../drivers/audio-output/output';
 import { NullOutput } from '../../drivers/audio-output/null-output';
 import { MicrophoneError, type Microphone } from '../../drivers/microphone/microphone';
@@ -25,6 +27,7 @@ import { MemoryKeyValueStore, SqliteKeyValueStore, type KeyValueStore } from '..
 import { CapabilitiesPublisher, capabilitiesDocument, type PublisherOptions, type SenderReport, type TokenSource } from '../../services/transport';
 import { AvsConnection } from '../connection/avs-connection';
 import { machineHandler, type DirectiveHandler } from '../pipeline/handlers';
+import { playStreamActor } from './content';
 import { playSpeechActor, recognizeActor, type DialogServices } from './dialog';
 import { DirectivePipeline, type PipelineItem } from '../pipeline/pipeline';
 import { deviceMachine, type DeviceActors } from './machine';
@@ -49,6 +52,8 @@ export interface DeviceConfig {
   readonly firmwareVersion?: string;
   /** §5: profiles, ExpectSpeech behaviour, wake word. */
   readonly recognizer?: SpeechRecognizerInput;
+  /** §4.2: music in the background pauses (AudioPlayer 1.0, the default) or plays on attenuated. */
+  readonly interruptedBehavior?: InterruptedBehavior;
   /** How long a Speak waits for its attachment to start arriving (default 10 s). */
   readonly attachmentTimeoutMs?: number;
   /** §10.1: the volume of a device that never had one set (default 50). */
@@ -125,6 +130,15 @@ export interface Device {
   release(): void;
   /** §5.3 WAKEWORD: the wake word was heard at these sample indices of the capture. */
   wakeWord(indices: WakeWordIndices): void;
+  /** §9.1 PlaybackController: the transport buttons (AVS answers with AudioPlayer directives). */
+  play(): void;
+  pause(): void;
+  next(): void;
+  previous(): void;
+  /** §9.1 (1.1): skip forward / backward. */
+  button(name: Button): void;
+  /** §9.1 (1.1): shuffle, loop, repeat, thumbs up / down switched on or off. */
+  toggle(name: Toggle, selected: boolean): void;
   setVolume(volume: number): void;
   adjustVolume(by: number): void;
   setMuted(muted: boolean): void;
@@ -143,7 +157,7 @@ const KEYS = {
 } as const;
 
 /** The interfaces this device carries out, for the capabilities it publishes (§13). */
-const IMPLEMENTED = ['SpeechRecognizer', 'SpeechSynthesizer', 'System', 'Speaker', 'Settings'];
+const IMPLEMENTED = ['SpeechRecognizer', 'SpeechSynthesizer', 'AudioPlayer', 'PlaybackController', 'System', 'Speaker', 'Settings'];
 
 /**
  * Wraps a listener of a machine or a stream: whatever it throws (a full disk under the store, a
@@ -244,7 +258,8 @@ export function createDevice(config: DeviceConfig): Device {
   const actorOptions = { ...(config.clock ? { clock: config.clock } : {}), ...(config.inspect ? { inspect: config.inspect } : {}) };
   const speechRecognizer = speechRecognizerMachine.provide({ actors: { recognize: recognizeActor(dialogServices) } });
   const speechSynthesizer = speechSynthesizerMachine.provide({ actors: { playSpeech: playSpeechActor(dialogServices) } });
-  const root = createActor(deviceMachine({ system, speechRecognizer, speechSynthesizer }), {
+  const audioPlayer = audioPlayerMachine.provide({ actors: { playStream: playStreamActor({ output, attachments, ...(ca ? { ca } : {}), now, logger }) } });
+  const root = createActor(deviceMachine({ system, speechRecognizer, speechSynthesizer, audioPlayer }), {
     ...actorOptions,
     input: {
       speaker: { volume: intOr(store.get(KEYS.volume), config.initialVolume ?? 50), muted: store.get(KEYS.muted) === 'true' },
@@ -253,6 +268,7 @@ export function createDevice(config: DeviceConfig): Device {
       attention: {},
       // §5.6: without a microphone nothing can open by itself; wait (and time out) instead.
       speechRecognizer: { listenOnExpectSpeech: config.drivers?.microphone !== undefined, ...config.recognizer },
+      audioPlayer: { interruptedBehavior: config.interruptedBehavior ?? 'PAUSE' },
     },
   });
   root.on('DEVICE.MACHINE_FAILED', (e) => log.error({ machine: e.machine, error: e.error }, 'a machine failed; its directives are answered INTERNAL_ERROR'));
@@ -267,6 +283,8 @@ export function createDevice(config: DeviceConfig): Device {
     settings: children.settings as DeviceActors['settings'],
     speechRecognizer: children.speechRecognizer as DeviceActors['speechRecognizer'],
     speechSynthesizer: children.speechSynthesizer as DeviceActors['speechSynthesizer'],
+    audioPlayer: children.audioPlayer as DeviceActors['audioPlayer'],
+    playbackController: children.playbackController as DeviceActors['playbackController'],
   };
   actorsRef = actors;
 
@@ -276,6 +294,7 @@ export function createDevice(config: DeviceConfig): Device {
     return [
       ...(recognizer ? [recognizer] : []),
       speechSynthesizerContext(actors.speechSynthesizer.getSnapshot()),
+      audioPlayerContext(actors.audioPlayer.getSnapshot()),
       speakerContext(actors.speaker.getSnapshot()),
     ];
   };
@@ -366,6 +385,9 @@ export function createDevice(config: DeviceConfig): Device {
     actors.settings.on('AVS.EVENT', sendSafely),
     actors.speechRecognizer.on('AVS.EVENT', sendSafely),
     actors.speechSynthesizer.on('AVS.EVENT', sendSafely),
+    actors.audioPlayer.on('AVS.EVENT', sendSafely),
+    actors.playbackController.on('AVS.EVENT', sendSafely),
+    actors.playbackController.on('USER.ACTIVITY', safely(log, 'noting user activity', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() }))),
   );
   const speakerLog = logger.child({ module: 'speaker' });
   actors.speaker.on('OUTPUT.VOLUME', safely(speakerLog, 'applying and keeping the volume', (e) => {
@@ -413,6 +435,8 @@ export function createDevice(config: DeviceConfig): Device {
       // §4.4 step 3: Speak holds the dialog; ExpectSpeech reports itself done once expecting (SDK).
       machineHandler('SpeechSynthesizer', actors.speechSynthesizer, { blocking: ['Speak'] }),
       machineHandler('SpeechRecognizer', actors.speechRecognizer, { blocking: ['ExpectSpeech'] }),
+      // §8.3: Play is done once queued (non-blocking).
+      machineHandler('AudioPlayer', actors.audioPlayer),
       ...(config.handlers ?? []),
     ],
     reportException: (r) => actors.system.send({ type: 'EXCEPTION.REPORT', ...r }),
@@ -507,6 +531,12 @@ export function createDevice(config: DeviceConfig): Device {
       activity();
       actors.speechRecognizer.send({ type: 'USER.WAKEWORD', indices });
     },
+    play: () => actors.playbackController.send({ type: 'USER.PLAY' }),
+    pause: () => actors.playbackController.send({ type: 'USER.PAUSE' }),
+    next: () => actors.playbackController.send({ type: 'USER.NEXT' }),
+    previous: () => actors.playbackController.send({ type: 'USER.PREVIOUS' }),
+    button: (name) => actors.playbackController.send({ type: 'USER.BUTTON', name }),
+    toggle: (name, selected) => actors.playbackController.send({ type: 'USER.TOGGLE', name, selected }),
     setVolume: (volume) => {
       activity();
       actors.speaker.send({ type: 'USER.SET_VOLUME', volume });

@@ -11,6 +11,8 @@ import { speakerMachine, type SpeakerInput } from '../../machines/speaker/machin
 import { systemMachine, type SystemInput } from '../../machines/system/machine';
 import { speechRecognizerMachine, type SpeechRecognizerInput } from '../../machines/speech-recognizer/machine';
 import { speechSynthesizerMachine } from '../../machines/speech-synthesizer/machine';
+import { audioPlayerMachine, type AudioPlayerInput } from '../../machines/audio-player/machine';
+import { playbackControllerMachine } from '../../machines/playback-controller/machine';
 
 export interface DeviceMachineInput {
   readonly speaker: SpeakerInput;
@@ -18,12 +20,14 @@ export interface DeviceMachineInput {
   readonly system: SystemInput;
   readonly attention: AttentionInput;
   readonly speechRecognizer: SpeechRecognizerInput;
+  readonly audioPlayer: AudioPlayerInput;
 }
 
 export interface DeviceMachineActors {
   readonly system: typeof systemMachine;
   readonly speechRecognizer: typeof speechRecognizerMachine;
   readonly speechSynthesizer: typeof speechSynthesizerMachine;
+  readonly audioPlayer: typeof audioPlayerMachine;
 }
 
 /** The device's machine, with the actors of its machines (timer, microphone, output) provided by the runtime. */
@@ -42,6 +46,8 @@ export const deviceMachine = (actors: DeviceMachineActors) =>
       attention: attentionMachine,
       speechRecognizer: actors.speechRecognizer,
       speechSynthesizer: actors.speechSynthesizer,
+      audioPlayer: actors.audioPlayer,
+      playbackController: playbackControllerMachine,
     },
     actions: {
       /**
@@ -88,6 +94,19 @@ export const deviceMachine = (actors: DeviceMachineActors) =>
         src: 'speechSynthesizer',
         onError: { actions: { type: 'machineFailed', params: { machine: 'speechSynthesizer' } } },
       },
+      {
+        id: 'audioPlayer',
+        systemId: 'audioPlayer',
+        src: 'audioPlayer',
+        input: ({ context }) => context.audioPlayer,
+        onError: { actions: { type: 'machineFailed', params: { machine: 'audioPlayer' } } },
+      },
+      {
+        id: 'playbackController',
+        systemId: 'playbackController',
+        src: 'playbackController',
+        onError: { actions: { type: 'machineFailed', params: { machine: 'playbackController' } } },
+      },
     ],
   });
 
@@ -100,4 +119,6 @@ export interface DeviceActors {
   readonly settings: ActorRefFrom<typeof settingsMachine>;
   readonly speechRecognizer: ActorRefFrom<typeof speechRecognizerMachine>;
   readonly speechSynthesizer: ActorRefFrom<typeof speechSynthesizerMachine>;
+  readonly audioPlayer: ActorRefFrom<typeof audioPlayerMachine>;
+  readonly playbackController: ActorRefFrom<typeof playbackControllerMachine>;
 }

@@ -55,7 +55,7 @@ describe('createDevice against the simulator', () => {
   it('connects, publishes the interfaces it carries out, and synchronizes with the context of its machines (§1.6, §2.3, §13)', async () => {
     const d = device({ initialVolume: 35, capabilities: { identity: { clientId: 'c', productId: 'p', deviceSerialNumber: 's' } } });
     await d.whenConnected();
-    expect(sim.capabilities.at(-1)?.capabilities.map((c) => c.interface)).toEqual(['SpeechRecognizer', 'SpeechSynthesizer', 'Speaker', 'Settings', 'System']);
+    expect(sim.capabilities.at(-1)?.capabilities.map((c) => c.interface)).toEqual(['SpeechRecognizer', 'SpeechSynthesizer', 'AudioPlayer', 'PlaybackController', 'Speaker', 'Settings', 'System']);
     const sync = await sim.waitForEvent('System.SynchronizeState');
     expect(sync.document.context).toEqual(d.context());
     expect(volumeIn(sync)).toEqual({ volume: 35, muted: false });
@@ -94,7 +94,7 @@ describe('createDevice against the simulator', () => {
       ['{"directive":{"header":{"namespace":"Doorbell","name":"Ring","messageId":"x6"},"payload":{}}}', 'UNSUPPORTED_OPERATION'],
       ['{"directive":{"header":{"namespace":"Speaker","name":"Explode","messageId":"x7"},"payload":{}}}', 'UNSUPPORTED_OPERATION'],
       ['{"directive":{"header":{"namespace":"System","name":"ReportSoftwareInfo","messageId":"x8"},"payload":{}}}', 'UNSUPPORTED_OPERATION'],
-      ['{"directive":{"header":{"namespace":"AudioPlayer","name":"Stop","messageId":"x9"},"payload":{}}}', 'UNSUPPORTED_OPERATION'],
+      ['{"directive":{"header":{"namespace":"Notifications","name":"SetIndicator","messageId":"x9"},"payload":{}}}', 'UNSUPPORTED_OPERATION'],
     ];
     let volume = 10;
     for (const [text, type] of bad) {
