@@ -111,8 +111,88 @@ export const Push = closed(
 );
 export type Push = t.TypeOf<typeof Push>;
 
-/** Audio served at `GET /media/<name>.mp3` for AudioPlayer URLs (§8.3). */
-export const Media = closed('Media', { durationMs: PositiveInt }, {});
+/** A text tag: a non-empty string, or (track number, year) a number, written as its digits. */
+const TagText = t.union([NonEmptyString, PositiveInt], 'non-empty string or integer ≥ 1');
+
+/** ID3v2.3 TYER is always four digits. */
+const Year = new t.Type<string | number, string | number, unknown>(
+  'year (4 digits)',
+  (u): u is string | number => (typeof u === 'string' && /^\d{4}$/.test(u)) || (typeof u === 'number' && Number.isSafeInteger(u) && u >= 1000 && u <= 9999),
+  (u, c) => ((typeof u === 'string' && /^\d{4}$/.test(u)) || (typeof u === 'number' && Number.isSafeInteger(u) && u >= 1000 && u <= 9999) ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
+
+/**
+ * The ID3v2.3 tag put in front of a media file (§8.6 StreamMetadataExtracted), one text frame per
+ * key (mp3.ts ID3_TEXT_FRAMES: title TIT2, artist TPE1, album TALB, albumArtist TPE2, trackNumber
+ * TRCK, genre TCON, year TYER, composer TCOM; comment is a COMM frame).
+ */
+export const MediaTags = closed(
+  'MediaTags',
+  {},
+  {
+    title: NonEmptyString,
+    artist: NonEmptyString,
+    album: NonEmptyString,
+    albumArtist: NonEmptyString,
+    trackNumber: TagText,
+    genre: NonEmptyString,
+    year: Year,
+    composer: NonEmptyString,
+    comment: NonEmptyString,
+  },
+  (tags) => (Object.keys(tags).length === 0 ? { path: [], message: 'give at least one tag, or leave out "tags"' } : undefined),
+);
+
+/** An HTTP error status a media URL may answer (§8.6 PlaybackFailed tests). */
+const ErrorStatus = new t.Type<number, number, unknown>(
+  'HTTP status 400..599',
+  (u): u is number => typeof u === 'number' && Number.isSafeInteger(u) && u >= 400 && u <= 599,
+  (u, c) => (typeof u === 'number' && Number.isSafeInteger(u) && u >= 400 && u <= 599 ? t.success(u) : t.failure(u, c)),
+  t.identity,
+);
+
+const AUDIO_FIELDS = ['durationMs', 'stallAtMs', 'stallForMs', 'bytesPerSecond', 'failAfterMs', 'tags'] as const;
+
+/**
+ * Audio served at `GET /media/<name>.mp3` for AudioPlayer URLs (§8.3): `durationMs` of silence,
+ * optionally behind an ID3 tag (`tags`), sent at `bytesPerSecond`, stalling at `stallAtMs` for
+ * `stallForMs` (§8.6 PlaybackStutterStarted/Finished), or broken off after `failAfterMs`
+ * (PlaybackFailed in the middle); or no audio at all, an error `status` (PlaybackFailed at start).
+ */
+export const Media = closed(
+  'Media',
+  {},
+  {
+    durationMs: PositiveInt,
+    stallAtMs: PositiveInt,
+    stallForMs: PositiveInt,
+    bytesPerSecond: PositiveInt,
+    failAfterMs: PositiveInt,
+    tags: MediaTags,
+    status: ErrorStatus,
+    description: t.string,
+  },
+  (m) => {
+    if (m.status !== undefined) {
+      const audio = AUDIO_FIELDS.find((k) => m[k] !== undefined);
+      return audio === undefined ? undefined : { path: [audio], message: 'not with "status" (an error answer has no audio)' };
+    }
+    if (m.durationMs === undefined) return { path: [], message: 'give "durationMs" (the audio) or "status" (an error answer)' };
+    if ((m.stallAtMs === undefined) !== (m.stallForMs === undefined)) {
+      return m.stallAtMs === undefined ? { path: ['stallForMs'], message: 'only with "stallAtMs"' } : { path: ['stallAtMs'], message: 'only with "stallForMs"' };
+    }
+    for (const k of ['stallAtMs', 'failAfterMs'] as const) {
+      const at = m[k];
+      if (at !== undefined && at >= m.durationMs) return { path: [k], message: `must be less than durationMs (${m.durationMs})` };
+    }
+    if (m.stallAtMs !== undefined && m.failAfterMs !== undefined && m.stallAtMs >= m.failAfterMs) {
+      return { path: ['stallAtMs'], message: `must be less than failAfterMs (${m.failAfterMs}): the stream fails before it would stall` };
+    }
+    return undefined;
+  },
+);
+export type Media = t.TypeOf<typeof Media>;
 
 export const Scenario = closed(
   'Scenario',
@@ -216,9 +296,16 @@ export function checkScenario(scenario: Scenario, source = 'scenario'): void {
     });
   };
   for (const [name, answer] of Object.entries(scenario.answers ?? {})) checkDirectives(`$.answers.${name}`, resolveReply(scenario, answer));
+  for (const name of Object.keys(scenario.media ?? {})) {
+    // The name is a path segment of `$url/media/<name>.mp3`, written into templates as it is.
+    if (!MEDIA_NAME.test(name)) fail(`$.media[${JSON.stringify(name)}]`, 'a media name takes letters, digits, ".", "_", "-" and "~" only');
+  }
   (scenario.rules ?? []).forEach((r, i) => checkReply(`$.rules[${i}]`, r));
   (scenario.pushes ?? []).forEach((p, i) => checkReply(`$.pushes[${i}]`, p));
 }
+
+/** URL-safe without escaping (RFC 3986 unreserved characters). */
+const MEDIA_NAME = /^[A-Za-z0-9._~-]+$/;
 
 /** Every string `cid:…` in a template. */
 function cidUrls(value: unknown): string[] {
