@@ -2,6 +2,7 @@ export * from './audio-meter';
 export * from './audio-skip';
 export * from './fetch-url';
 export * from './fifo';
+export * from './id3';
 export * from './mp3';
 export * from './null-output';
 export * from './output';

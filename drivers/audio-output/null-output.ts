@@ -1,20 +1,27 @@
 // An AudioOutput with nowhere to play, for a device with no speaker: streams are read to their
 // end (so their writers never block), and a playback starts with the first byte and finishes with
 // the last, its offset following the audio seen. URLs are not fetched: they start and finish at
-// once. It remembers the volume it was given.
+// once. It remembers the volume it was given, and each playback its attenuation flag.
 import type { Readable } from 'node:stream';
 import { audioMeter } from './audio-meter';
-import { type AudioOutput, AudioOutputError, type AudioSource, type PlayOptions } from './output';
-import { afterReturn, type PlaybackResult, PlaybackBase } from './playback-base';
+import { Id3Reader } from './id3';
+import { type AudioFormat, type AudioOutput, AudioOutputError, type AudioSource, type PlayOptions } from './output';
+import { afterReturn, DEFAULT_STALL_MS, type PlaybackResult, PlaybackBase } from './playback-base';
 
+export interface NullOutputOptions {
+  /** Ms without a byte after which a started stream playback reports an underrun (default 500). */
+  readonly stallMs?: number;
+}
+
+/** A stream's metadata (MP3 ID3 tags) is read as it drains; a stream silent for `stallMs` underruns. */
 export class NullPlayback extends PlaybackBase {
   private audioMs = 0;
-  private paused = false;
   private ended = false;
 
   constructor(
     private readonly startOffsetMs: number,
     private readonly stream: Readable | undefined,
+    private readonly stallMs = DEFAULT_STALL_MS,
   ) {
     super();
   }
@@ -25,19 +32,26 @@ export class NullPlayback extends PlaybackBase {
   }
 
   /** Drains `format` audio from the stream. */
-  drain(format: 'mp3' | 'wav' | 'pcm16k'): void {
+  drain(format: AudioFormat): void {
     const stream = this.stream;
     if (stream === undefined) return;
     const meter = audioMeter(format);
+    const id3 = format === 'mp3' ? new Id3Reader() : undefined;
     stream.on('data', (chunk: Buffer | string) => {
       if (this.isSettled) return;
-      this.audioMs += meter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const metadata = id3 !== undefined && !id3.done ? id3.push(bytes) : undefined;
+      if (metadata !== undefined) this.markMetadata(metadata);
+      this.markRecovered();
+      this.audioMs += meter.push(bytes);
       this.markStarted();
+      this.armStallTimer(this.stallMs);
     });
     stream.on('end', () => {
       this.audioMs += meter.end();
       this.ended = true;
-      if (!this.paused) this.settle({ outcome: 'finished' });
+      this.clearStallTimer();
+      if (!this.isPaused) this.settle({ outcome: 'finished' });
     });
     stream.on('error', (e: Error) => this.fail(new AudioOutputError('SOURCE_FAILED', `the audio source failed: ${e.message}`)));
   }
@@ -47,7 +61,7 @@ export class NullPlayback extends PlaybackBase {
     afterReturn(() => {
       this.markStarted();
       this.ended = true;
-      if (!this.paused) this.settle({ outcome: 'finished' });
+      if (!this.isPaused) this.settle({ outcome: 'finished' });
     });
   }
 
@@ -56,18 +70,18 @@ export class NullPlayback extends PlaybackBase {
   }
 
   pause(): void {
-    if (this.isSettled || this.paused) return;
-    this.paused = true;
+    if (this.isSettled || this.isPaused) return;
+    // Held before `paused` is emitted, so a listener that resumes at once finds it ready to go on.
+    this.clearStallTimer();
     this.stream?.pause();
-    this.emit('paused');
+    this.markPaused();
   }
 
   resume(): void {
-    if (this.isSettled || !this.paused) return;
-    this.paused = false;
-    this.emit('resumed');
-    if (this.ended) this.settle({ outcome: 'finished' });
-    else this.stream?.resume();
+    if (!this.markResumed()) return;
+    if (this.ended) return void this.settle({ outcome: 'finished' });
+    this.armStallTimer(this.stallMs);
+    this.stream?.resume();
   }
 
   protected override onSettled(_result: PlaybackResult): void {
@@ -79,6 +93,8 @@ export class NullPlayback extends PlaybackBase {
 export class NullOutput implements AudioOutput {
   volume = 50;
   muted = false;
+
+  constructor(private readonly options: NullOutputOptions = {}) {}
 
   setVolume(volume: number, muted: boolean): void {
     this.volume = volume;
@@ -92,7 +108,7 @@ export class NullOutput implements AudioOutput {
       playback.playNothing();
       return playback;
     }
-    const playback = new NullPlayback(offset, source.stream);
+    const playback = new NullPlayback(offset, source.stream, this.options.stallMs ?? DEFAULT_STALL_MS);
     playback.drain(source.format);
     return playback;
   }

@@ -2,7 +2,9 @@
 // play-sound takes only paths and URLs (it spawns with stdio 'ignore'), so a stream goes through a
 // named pipe the player reads as its file. Pause and resume are SIGSTOP and SIGCONT, stop is
 // SIGTERM. The volume is a player argument (mpg123 -f), so it applies to playbacks started after
-// setVolume(), not to one already playing.
+// setVolume(), not to one already playing — and for the same reason attenuate() is only recorded:
+// mpg123 changes its volume mid-play only in its remote-control mode (-R), where it no longer
+// plays the file it is given nor exits at its end, which play-sound (stdio ignored) cannot drive.
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
@@ -12,8 +14,9 @@ import { fileURLToPath } from 'node:url';
 import playSound from 'play-sound';
 import { skipAudio } from './audio-skip';
 import { Fifo } from './fifo';
+import { Id3Reader } from './id3';
 import { type AudioFormat, type AudioOutput, AudioOutputError, type AudioSource, type PlayOptions } from './output';
-import { afterReturn, PlaybackBase } from './playback-base';
+import { afterReturn, DEFAULT_STALL_MS, PlaybackBase } from './playback-base';
 
 export interface PlaySoundOutputOptions {
   /** The player program, a name on PATH or a path (default 'mpg123'). */
@@ -34,6 +37,8 @@ export interface PlaySoundOutputOptions {
   readonly urlFrameMs?: number;
   /** Ms between stop()'s SIGTERM and a SIGKILL for a player that is still running (default 2000). */
   readonly killAfterMs?: number;
+  /** Ms without bytes for the pipe after which a started stream playback reports an underrun (default 500). */
+  readonly stallMs?: number;
 }
 
 /** What we know of a player program: the formats it takes from a pipe and the arguments it needs. */
@@ -99,7 +104,14 @@ interface PlaySoundPlayer {
 }
 const createPlayer = playSound as unknown as (options: { player: string }) => PlaySoundPlayer;
 
-/** One run of the player. */
+/**
+ * One run of the player. A stream's ID3 metadata is read from its bytes before they go to the pipe.
+ * Stutter is approximate: the player's own buffer (and the pipe's) cannot be seen from here, so an
+ * underrun is reported when no byte has been written to the pipe for `stallMs` while the source is
+ * open and the pipe not full — the player may still have audio in hand — and `recovered` when bytes
+ * come again; the offset, kept by the clock, goes on meanwhile. A URL the player fetches itself
+ * has neither.
+ */
 export class PlaySoundPlayback extends PlaybackBase {
   private child: ChildProcess | undefined;
   private fifo: Fifo | undefined;
@@ -115,11 +127,16 @@ export class PlaySoundPlayback extends PlaybackBase {
   private progressTimer: NodeJS.Timeout | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   private cleanedUp = false;
+  /** Waiting for the pipe to drain: the player has plenty to play, whatever the source does. */
+  private pipeFull = false;
+  private sourceEnded = false;
+  /** Bytes went to the pipe during an underrun while paused: it recovers on resume. */
+  private refilledWhilePaused = false;
 
   constructor(
     private readonly player: string,
     private readonly startOffsetMs: number,
-    private readonly settings: { readonly progressEveryMs: number; readonly killAfterMs: number },
+    private readonly settings: { readonly progressEveryMs: number; readonly killAfterMs: number; readonly stallMs: number },
     private readonly stream: Readable | undefined,
   ) {
     super();
@@ -194,7 +211,8 @@ export class PlaySoundPlayback extends PlaybackBase {
     if (this.isSettled || this.pausedSince !== undefined || this.stopRequested) return;
     this.pausedSince = Date.now();
     this.signal('SIGSTOP');
-    this.emit('paused');
+    this.clearStallTimer();
+    this.markPaused();
   }
 
   resume(): void {
@@ -202,7 +220,16 @@ export class PlaySoundPlayback extends PlaybackBase {
     this.pausedMs += Date.now() - this.pausedSince;
     this.pausedSince = undefined;
     this.signal('SIGCONT');
-    this.emit('resumed');
+    this.markResumed();
+    if (this.refilledWhilePaused) this.markRecovered();
+    this.refilledWhilePaused = false;
+    this.watchSource();
+  }
+
+  /** (Re)starts the wait for source bytes, when the player could be starved by it. */
+  private watchSource(): void {
+    if (this.socket === undefined || this.cleanedUp || this.stopRequested || this.sourceError !== undefined || this.sourceEnded || this.pipeFull) this.clearStallTimer();
+    else this.armStallTimer(this.settings.stallMs);
   }
 
   private watch(child: ChildProcess | null): ChildProcess | undefined {
@@ -230,20 +257,37 @@ export class PlaySoundPlayback extends PlaybackBase {
     // EPIPE when the player exits before reading everything: its exit status tells what happened.
     socket.on('error', () => undefined);
     const skipper = skipAudio(format, this.startOffsetMs);
+    // Read before the skip: the tag comes before the audio, whatever the start offset.
+    const id3 = format === 'mp3' ? new Id3Reader() : undefined;
     let wrote = false;
     const send = (bytes: Buffer): void => {
       if (bytes.length === 0 || this.cleanedUp) return;
       const first = !wrote;
       wrote = true;
+      if (this.isPaused && this.isUnderrun) this.refilledWhilePaused = true;
+      this.markRecovered();
       const more = socket.write(bytes, first ? () => this.begin() : undefined);
       if (!more) {
+        this.pipeFull = true;
         stream.pause();
-        socket.once('drain', () => stream.resume());
+        socket.once('drain', () => {
+          this.pipeFull = false;
+          stream.resume();
+          this.watchSource();
+        });
       }
+      this.watchSource();
     };
-    stream.on('data', (chunk: Buffer | string) => send(skipper.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
+    stream.on('data', (chunk: Buffer | string) => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const metadata = id3 !== undefined && !id3.done && !this.cleanedUp ? id3.push(bytes) : undefined;
+      if (metadata !== undefined) this.markMetadata(metadata);
+      send(skipper.push(bytes));
+    });
     stream.once('end', () => {
+      this.sourceEnded = true;
       send(skipper.end());
+      this.watchSource();
       if (!this.cleanedUp) socket.end();
     });
   }
@@ -257,6 +301,7 @@ export class PlaySoundPlayback extends PlaybackBase {
     }, this.settings.progressEveryMs);
     this.progressTimer.unref();
     this.markStarted();
+    this.watchSource();
   }
 
   private signal(signal: NodeJS.Signals): void {
@@ -265,6 +310,7 @@ export class PlaySoundPlayback extends PlaybackBase {
   }
 
   private kill(): void {
+    this.clearStallTimer();
     this.signal('SIGTERM');
     // A stopped process keeps a SIGTERM pending until it runs again.
     if (this.pausedSince !== undefined) this.signal('SIGCONT');
@@ -299,6 +345,7 @@ export class PlaySoundPlayback extends PlaybackBase {
     this.cleanedUp = true;
     this.endedAt = Date.now();
     this.abort.abort();
+    this.clearStallTimer();
     this.socket?.destroy();
     this.fifo?.remove();
     this.fifo = undefined;
@@ -346,7 +393,11 @@ export class PlaySoundOutput implements AudioOutput {
     const playback = new PlaySoundPlayback(
       this.player,
       offsetMs,
-      { progressEveryMs: this.options.progressEveryMs ?? 100, killAfterMs: this.options.killAfterMs ?? 2000 },
+      {
+        progressEveryMs: this.options.progressEveryMs ?? 100,
+        killAfterMs: this.options.killAfterMs ?? 2000,
+        stallMs: this.options.stallMs ?? DEFAULT_STALL_MS,
+      },
       'stream' in source ? source.stream : undefined,
     );
     if (!this.available) {

@@ -5,8 +5,9 @@
 import type { Readable } from 'node:stream';
 import { audioMeter, type AudioMeter } from './audio-meter';
 import { fetchUrl as defaultFetchUrl, type FetchUrl } from './fetch-url';
-import { type AudioFormat, type AudioOutput, AudioOutputError, type AudioSource, type PlayOptions } from './output';
-import { afterReturn, type PlaybackEvents, type PlaybackOutcome, type PlaybackResult, PlaybackBase } from './playback-base';
+import { Id3Reader } from './id3';
+import { type AudioFormat, type AudioOutput, AudioOutputError, type AudioSource, type PlayOptions, type StreamMetadata } from './output';
+import { afterReturn, DEFAULT_STALL_MS, type PlaybackEvents, type PlaybackOutcome, type PlaybackResult, PlaybackBase } from './playback-base';
 
 export interface RecordedChunk {
   readonly bytes: Buffer;
@@ -19,6 +20,12 @@ export interface RecordedEvent {
   readonly at: number;
   /** The playback's offset when the event was emitted. */
   readonly offsetMs: number;
+  /** `recovered`: how long it stalled. */
+  readonly stallMs?: number;
+  /** `metadata`: what the stream carried. */
+  readonly metadata?: StreamMetadata;
+  /** `attenuation`: the new flag. */
+  readonly attenuated?: boolean;
 }
 
 export type RecordedSource =
@@ -64,6 +71,11 @@ export interface RecordingOutputOptions {
   readonly now?: () => number;
   /** Audio ms between `progress` events (default 100). */
   readonly progressEveryMs?: number;
+  /**
+   * Not paced: ms without a chunk after which a started playback reports an underrun (default
+   * 500). Paced playbacks know when they run out, and report it then.
+   */
+  readonly stallMs?: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -83,7 +95,11 @@ export function formatOfUrl(url: string): AudioFormat {
 /**
  * One playback of a RecordingOutput. The start offset works as in a real player: that much audio
  * is skipped, and offsets count on from it. Paused, it stops consuming; a step of audio cut short
- * by pause() is played again from its start on resume (steps are at most `progressEveryMs`).
+ * by pause() is played again from its start on resume (steps are at most `progressEveryMs`), so
+ * the offset stays exact. Paced, it underruns when it has played all it has and the source is
+ * open (the offset holds until audio comes), and recovers when audio to play arrives — a chunk
+ * that does not complete an MP3 frame is not yet audio. Not paced, it underruns after `stallMs`
+ * without a chunk. attenuate() is only recorded (the `attenuation` event, `attenuated`).
  */
 export class RecordingPlayback extends PlaybackBase {
   readonly recording: Recording;
@@ -93,7 +109,6 @@ export class RecordingPlayback extends PlaybackBase {
   private readonly queue: Buffer[] = [];
   private sourceEnded = false;
   private meterEnded = false;
-  private paused = false;
   private timer: NodeJS.Timeout | undefined;
   /** Audio still to skip for the start offset. */
   private skipMs: number;
@@ -103,6 +118,7 @@ export class RecordingPlayback extends PlaybackBase {
   private playedMs = 0;
   private nextProgressAt: number;
   private stream: Readable | undefined;
+  private readonly id3: Id3Reader | undefined;
 
   constructor(
     index: number,
@@ -113,12 +129,14 @@ export class RecordingPlayback extends PlaybackBase {
       readonly paced: boolean;
       readonly now: () => number;
       readonly progressEveryMs: number;
+      readonly stallMs: number;
       /** When the source is a URL, destroying the stream ends its download. */
       readonly ownsStream: boolean;
     },
   ) {
-    super();
+    super(options.now);
     this.skipMs = startOffsetMs;
+    this.id3 = source.format === 'mp3' ? new Id3Reader() : undefined;
     this.nextProgressAt = options.progressEveryMs;
     this.meter = audioMeter(source.format);
     this.arrivedMeter = audioMeter(source.format);
@@ -137,9 +155,15 @@ export class RecordingPlayback extends PlaybackBase {
       audio: () => Buffer.concat(chunks.map((c) => c.bytes)),
     };
     this.recording = this.record;
-    const events: (keyof PlaybackEvents)[] = ['started', 'progress', 'paused', 'resumed', 'finished', 'stopped', 'failed'];
+    const log = (event: keyof PlaybackEvents, detail: Pick<RecordedEvent, 'stallMs' | 'metadata' | 'attenuated'> = {}): void => {
+      (this.record.events as RecordedEvent[]).push({ event, at: this.options.now(), offsetMs: this.offsetMs, ...detail });
+    };
+    const plain: (keyof PlaybackEvents)[] = ['started', 'progress', 'paused', 'resumed', 'underrun', 'finished', 'stopped', 'failed'];
     // Attached first, so the log has each event before the other listeners run.
-    for (const event of events) this.on(event, () => (this.record.events as RecordedEvent[]).push({ event, at: this.options.now(), offsetMs: this.offsetMs }));
+    for (const event of plain) this.on(event, () => log(event));
+    this.on('recovered', (stallMs) => log('recovered', { stallMs }));
+    this.on('metadata', (metadata) => log('metadata', { metadata }));
+    this.on('attenuation', (attenuated) => log('attenuation', { attenuated }));
   }
 
   get offsetMs(): number {
@@ -155,6 +179,10 @@ export class RecordingPlayback extends PlaybackBase {
       (this.record.chunks as RecordedChunk[]).push({ bytes, at: this.options.now() });
       this.record.bytes += bytes.length;
       this.record.durationMs += this.arrivedMeter.push(bytes);
+      if (this.id3 !== undefined && !this.id3.done) {
+        const metadata = this.id3.push(bytes);
+        if (metadata !== undefined) this.markMetadata(metadata);
+      }
       this.queue.push(bytes);
       this.pump();
     });
@@ -178,16 +206,15 @@ export class RecordingPlayback extends PlaybackBase {
   }
 
   pause(): void {
-    if (this.isSettled || this.paused) return;
-    this.paused = true;
+    if (this.isSettled || this.isPaused) return;
+    // Held before `paused` is emitted, so a listener that resumes at once finds it ready to go on.
     this.clearTimer();
-    this.emit('paused');
+    this.clearStallTimer();
+    this.markPaused();
   }
 
   resume(): void {
-    if (this.isSettled || !this.paused) return;
-    this.paused = false;
-    this.emit('resumed');
+    if (!this.markResumed()) return;
     this.pump();
   }
 
@@ -211,8 +238,9 @@ export class RecordingPlayback extends PlaybackBase {
 
   /** Consumes what has arrived: all of it, or (paced) the next chunk once the audio before it has played. */
   private pump(): void {
-    while (!this.isSettled && !this.paused && this.timer === undefined) {
+    while (!this.isSettled && !this.isPaused && this.timer === undefined) {
       if (this.options.paced && this.audibleMs > this.playedMs) {
+        this.markRecovered();
         const step = Math.min(this.audibleMs - this.playedMs, this.nextProgressAt - this.playedMs);
         this.timer = setTimeout(() => {
           this.timer = undefined;
@@ -224,6 +252,7 @@ export class RecordingPlayback extends PlaybackBase {
       }
       const chunk = this.queue.shift();
       if (chunk !== undefined) {
+        if (!this.options.paced) this.markRecovered();
         this.consume(this.meter.push(chunk));
         if (!this.hasStarted) {
           this.record.startedAt = this.options.now();
@@ -231,7 +260,13 @@ export class RecordingPlayback extends PlaybackBase {
         }
         continue;
       }
-      if (!this.sourceEnded) return;
+      if (!this.sourceEnded) {
+        // Waiting for the source while it should be playing: paced, it has run dry right now.
+        if (this.options.paced) this.markUnderrun();
+        else this.armStallTimer(this.options.stallMs);
+        return;
+      }
+      this.clearStallTimer();
       if (!this.meterEnded) {
         this.meterEnded = true;
         this.consume(this.meter.end());
@@ -284,7 +319,13 @@ export class RecordingOutput implements AudioOutput {
       recorded,
       Math.max(0, options.offsetMs ?? 0),
       { volume: this.volume, muted: this.muted },
-      { paced: this.options.paced ?? false, now: this.now, progressEveryMs: this.options.progressEveryMs ?? 100, ownsStream: 'url' in source },
+      {
+        paced: this.options.paced ?? false,
+        now: this.now,
+        progressEveryMs: this.options.progressEveryMs ?? 100,
+        stallMs: this.options.stallMs ?? DEFAULT_STALL_MS,
+        ownsStream: 'url' in source,
+      },
     );
     this.recordings.push(playback.recording);
     const failure = this.options.failOn?.(recorded);

@@ -81,7 +81,9 @@ export type AudioPlayerEmitted =
   | OutboundEventOf<'AudioPlayer', 'PlaybackStutterFinished'>
   | OutboundEventOf<'AudioPlayer', 'PlaybackFailed'>
   | OutboundEventOf<'AudioPlayer', 'PlaybackQueueCleared'>
-  | OutboundEventOf<'AudioPlayer', 'StreamMetadataExtracted'>;
+  | OutboundEventOf<'AudioPlayer', 'StreamMetadataExtracted'>
+  /** Start downloading the next item now (the current one is all downloaded): it then starts without a gap. */
+  | { type: 'STREAM.PREFETCH'; item: QueuedItem };
 
 export interface PlayStreamInput {
   readonly item: QueuedItem;
@@ -203,9 +205,15 @@ export const audioPlayerMachine = setup({
         enqueue.assign({ nearlyFinishedReported: true });
       }
     }),
+    /** Once the current item is downloaded, the next one may be (gapless playback). */
+    prefetchNext: enqueueActions(({ context, enqueue }) => {
+      const next = context.queue[0];
+      if (context.buffered && next) enqueue.emit({ type: 'STREAM.PREFETCH' as const, item: next });
+    }),
     /** §8.6 PlaybackNearlyFinished: once per stream, after PlaybackStarted, once it is all downloaded (§16 #2). */
     buffered: enqueueActions(({ context, enqueue }) => {
       enqueue.assign({ buffered: true });
+      if (context.queue[0]) enqueue.emit({ type: 'STREAM.PREFETCH' as const, item: context.queue[0] });
       if (context.startedReported && !context.nearlyFinishedReported) {
         enqueue.emit(outbound('AudioPlayer', 'PlaybackNearlyFinished', payload(context)));
         enqueue.assign({ nearlyFinishedReported: true });
@@ -352,8 +360,8 @@ function active(activity: PlayerActivity) {
       { guard: 'previousTokenMismatch' },
       // §8.3 REPLACE_ALL: PlaybackStopped for the current one, the queue cleared, the new one now.
       { guard: 'replaceAll', target: '#audioPlayer.PLAYING', reenter: true, actions: ['stopped', 'endStream', 'playNow', 'takeNext'] },
-      { guard: 'enqueue', actions: 'enqueueItem' },
-      { guard: 'replaceEnqueued', actions: 'replaceQueue' },
+      { guard: 'enqueue', actions: ['enqueueItem', 'prefetchNext'] },
+      { guard: 'replaceEnqueued', actions: ['replaceQueue', 'prefetchNext'] },
     ],
     // §8.4: the queue is kept; nothing is auto-advanced.
     'DIRECTIVE.Stop': { target: '#audioPlayer.STOPPED', actions: 'stopped' },

@@ -141,7 +141,11 @@ export const speechSynthesizerMachine = setup({
           },
           states: {
             BUFFERING: {
-              on: { 'PLAYBACK.STARTED': { target: 'SPEAKING', actions: 'speechStarted' } },
+              on: {
+                'PLAYBACK.STARTED': { target: 'SPEAKING', actions: 'speechStarted' },
+                // An empty attachment played "to its end" at once: it still started (§6.4 in pairs).
+                'PLAYBACK.FINISHED': { target: '#speechSynthesizer.PLAYING.DONE', actions: ['speechStarted', 'setOffset', 'speechFinished', 'completed'] },
+              },
             },
             SPEAKING: {},
           },

@@ -4,7 +4,7 @@
 // downloaded" (§8.6 PlaybackNearlyFinished, §16 #2) means what it says.
 import { PassThrough, type Readable } from 'node:stream';
 import { fromCallback } from 'xstate';
-import type { PlayStreamInput, StreamCommand, StreamFeedback } from '../../machines/audio-player/machine';
+import type { PlayStreamInput, QueuedItem, StreamCommand, StreamFeedback } from '../../machines/audio-player/machine';
 import type { MediaErrorType } from '../../machines/audio-player/messages';
 import { contentIdOf, parseIsoDateTime } from '../../machines/envelope/primitives';
 import { fetchUrl } from '../../drivers/audio-output/fetch-url';
@@ -24,6 +24,11 @@ export interface ContentServices {
   readonly logger: Logger;
 }
 
+/** An item's bytes: an attachment (`cid:`, §8.3) or the URL fetched. */
+export function openSource(services: Pick<ContentServices, 'attachments' | 'ca'>, url: string): Readable {
+  return /^cid:/i.test(url) ? services.attachments.open(contentIdOf(url)) : fetchUrl(url, { ...(services.ca ? { ca: services.ca } : {}) });
+}
+
 /** §8.6 PlaybackFailed error.type for what went wrong fetching or playing. */
 export function mediaErrorType(message: string): MediaErrorType {
   const status = /\bHTTP (\d{3})\b/.exec(message)?.[1];
@@ -39,7 +44,54 @@ export function mediaErrorType(message: string): MediaErrorType {
   return 'MEDIA_ERROR_UNKNOWN';
 }
 
-export function playStreamActor(services: ContentServices) {
+/**
+ * The next item's download, started while the current one plays (gapless playback): one at a
+ * time; a different request or the device's stop drops it.
+ */
+export class Prefetcher {
+  private entry: { token: string; url: string; source: Readable; download: PassThrough; buffered: boolean; error?: Error } | undefined;
+
+  constructor(private readonly open: (url: string) => Readable) {}
+
+  start(item: QueuedItem): void {
+    if (this.entry?.token === item.token && this.entry.url === item.url) return;
+    this.drop();
+    let source: Readable;
+    try {
+      source = this.open(item.url);
+    } catch {
+      return; // fetched again, and failed properly, when its turn comes
+    }
+    const download = new PassThrough({ highWaterMark: DOWNLOAD_AHEAD_BYTES });
+    const entry: NonNullable<Prefetcher['entry']> = { token: item.token, url: item.url, source, download, buffered: false };
+    source.on('error', (e: Error) => {
+      entry.error ??= e;
+    });
+    download.on('error', () => {});
+    download.on('finish', () => {
+      entry.buffered = true;
+    });
+    source.pipe(download);
+    this.entry = entry;
+  }
+
+  /** The prefetched download of this item, if there is one (it is then the caller's). */
+  take(item: QueuedItem): { source: Readable; download: PassThrough; buffered: boolean; error?: Error } | undefined {
+    const entry = this.entry;
+    if (!entry || entry.token !== item.token || entry.url !== item.url) return undefined;
+    this.entry = undefined;
+    return entry;
+  }
+
+  drop(): void {
+    const entry = this.entry;
+    this.entry = undefined;
+    entry?.source.destroy();
+    entry?.download.destroy();
+  }
+}
+
+export function playStreamActor(services: ContentServices, prefetcher?: Prefetcher) {
   const log = services.logger.child({ module: 'audio-player' });
   return fromCallback<StreamCommand, PlayStreamInput>(({ input, sendBack, receive }) => {
     const { item } = input;
@@ -59,14 +111,25 @@ export function playStreamActor(services: ContentServices) {
       fail(`the stream expired at ${item.expiryTime} before it could start`, 'MEDIA_ERROR_INVALID_REQUEST');
       return () => {};
     }
+    const prefetched = prefetcher?.take(item);
     let source: Readable;
-    try {
-      source = /^cid:/i.test(item.url) ? services.attachments.open(contentIdOf(item.url)) : fetchUrl(item.url, { ...(services.ca ? { ca: services.ca } : {}) });
-    } catch (e) {
-      fail((e as Error).message);
-      return () => {};
+    let download: PassThrough;
+    if (prefetched) {
+      ({ source, download } = prefetched);
+      if (prefetched.error) {
+        fail(prefetched.error.message);
+        return () => download.destroy();
+      }
+    } else {
+      try {
+        source = openSource(services, item.url);
+      } catch (e) {
+        fail((e as Error).message);
+        return () => {};
+      }
+      download = new PassThrough({ highWaterMark: DOWNLOAD_AHEAD_BYTES });
+      source.pipe(download);
     }
-    const download = new PassThrough({ highWaterMark: DOWNLOAD_AHEAD_BYTES });
     source.on('error', (e: Error) => {
       fail(e.message);
       download.destroy();
@@ -74,8 +137,8 @@ export function playStreamActor(services: ContentServices) {
     download.on('error', () => {
       // Reported through the source's error; a destroyed buffer says nothing more.
     });
-    download.on('finish', () => send({ type: 'PLAYBACK.BUFFERED' }));
-    source.pipe(download);
+    if (prefetched?.buffered) queueMicrotask(() => send({ type: 'PLAYBACK.BUFFERED' }));
+    else download.on('finish', () => send({ type: 'PLAYBACK.BUFFERED' }));
     const playback = services.output.play({ stream: download, format: 'mp3' }, { offsetMs: item.offsetMs });
     playback
       .on('started', () => send({ type: 'PLAYBACK.STARTED' }))

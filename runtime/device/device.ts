@@ -27,7 +27,7 @@ import { MemoryKeyValueStore, SqliteKeyValueStore, type KeyValueStore } from '..
 import { CapabilitiesPublisher, capabilitiesDocument, type PublisherOptions, type SenderReport, type TokenSource } from '../../services/transport';
 import { AvsConnection } from '../connection/avs-connection';
 import { machineHandler, type DirectiveHandler } from '../pipeline/handlers';
-import { playStreamActor } from './content';
+import { openSource, playStreamActor, Prefetcher } from './content';
 import { playSpeechActor, recognizeActor, type DialogServices } from './dialog';
 import { DirectivePipeline, type PipelineItem } from '../pipeline/pipeline';
 import { deviceMachine, type DeviceActors } from './machine';
@@ -258,7 +258,9 @@ export function createDevice(config: DeviceConfig): Device {
   const actorOptions = { ...(config.clock ? { clock: config.clock } : {}), ...(config.inspect ? { inspect: config.inspect } : {}) };
   const speechRecognizer = speechRecognizerMachine.provide({ actors: { recognize: recognizeActor(dialogServices) } });
   const speechSynthesizer = speechSynthesizerMachine.provide({ actors: { playSpeech: playSpeechActor(dialogServices) } });
-  const audioPlayer = audioPlayerMachine.provide({ actors: { playStream: playStreamActor({ output, attachments, ...(ca ? { ca } : {}), now, logger }) } });
+  const contentServices = { output, attachments, ...(ca ? { ca } : {}), now, logger };
+  const prefetcher = new Prefetcher((url) => openSource(contentServices, url));
+  const audioPlayer = audioPlayerMachine.provide({ actors: { playStream: playStreamActor(contentServices, prefetcher) } });
   const root = createActor(deviceMachine({ system, speechRecognizer, speechSynthesizer, audioPlayer }), {
     ...actorOptions,
     input: {
@@ -386,6 +388,7 @@ export function createDevice(config: DeviceConfig): Device {
     actors.speechRecognizer.on('AVS.EVENT', sendSafely),
     actors.speechSynthesizer.on('AVS.EVENT', sendSafely),
     actors.audioPlayer.on('AVS.EVENT', sendSafely),
+    actors.audioPlayer.on('STREAM.PREFETCH', safely(log, 'prefetching the next item', (e) => prefetcher.start(e.item))),
     actors.playbackController.on('AVS.EVENT', sendSafely),
     actors.playbackController.on('USER.ACTIVITY', safely(log, 'noting user activity', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() }))),
   );
@@ -568,6 +571,7 @@ export function createDevice(config: DeviceConfig): Device {
         reports.complete();
         exceptions.complete();
         connected$.complete();
+        prefetcher.drop();
         attachments.close();
         db?.close();
         log.info('stopped');

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { findExecutable, type PlaybackEvents, PlaySoundOutput, type PlaySoundPlayback, wavHeader } from '../../../drivers/audio-output';
+import { findExecutable, id3Tag, type PlaybackEvents, PlaySoundOutput, type PlaySoundPlayback, type StreamMetadata, wavHeader } from '../../../drivers/audio-output';
 import { MP3_FRAME_BYTES, silentMp3 } from '../../avs-cloud/mp3';
 
 const hasMpg123 = findExecutable('mpg123') !== undefined;
@@ -50,6 +50,37 @@ function events(playback: PlaySoundPlayback): string[] {
   for (const e of names) playback.on(e, () => seen.push(e));
   return seen;
 }
+
+/** Adds stutter, metadata and attenuation to what `events` collects. */
+function extras(playback: PlaySoundPlayback, seen: string[]): StreamMetadata[] {
+  const metadata: StreamMetadata[] = [];
+  playback.on('underrun', () => seen.push('underrun'));
+  playback.on('recovered', () => seen.push('recovered'));
+  playback.on('metadata', (m) => {
+    metadata.push(m);
+    seen.push('metadata');
+  });
+  playback.on('attenuation', (on) => seen.push(`attenuation ${on}`));
+  return metadata;
+}
+
+/** Underrun and recovered alternate, starting with an underrun; none while paused, none once the source has ended ('end'). */
+function expectStutterRules(seen: readonly string[]): void {
+  let open = false;
+  let paused = false;
+  let ended = false;
+  for (const [i, e] of seen.entries()) {
+    if (e === 'underrun' && (open || paused || ended)) throw new Error(`underrun at ${i} of ${seen.join(', ')}`);
+    if (e === 'recovered' && (!open || paused)) throw new Error(`recovered at ${i} of ${seen.join(', ')}`);
+    if (e === 'underrun' || e === 'recovered') open = e === 'underrun';
+    if (e === 'paused' || e === 'resumed') paused = e === 'paused';
+    if (e === 'end') ended = true;
+  }
+}
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 /** Plays a stream, writes `first`, waits for the sound to start; notes the pid and the pipe. */
 async function startStream(output: PlaySoundOutput, first: Buffer): Promise<{ playback: PlaySoundPlayback; stream: PassThrough; seen: string[]; fifo: string }> {
@@ -169,6 +200,18 @@ cat "$last" > '${home}/input'
     const result = await playback.settled;
     expect(result.outcome === 'failed' && result.error).toMatchObject({ code: 'PLAYER_FAILED', message: 'mpg123 exited with status 255' });
     expect(seen).toEqual(['failed']);
+  });
+
+  it('plays a stream that starts with an ID3 tag, and reports its text', async () => {
+    const fields = { title: 'Tagged', artist: 'Ärtist ☃' };
+    const stream = new PassThrough();
+    const playback = output().play({ stream, format: 'mp3' });
+    const seen = events(playback);
+    const metadata = extras(playback, seen);
+    stream.end(Buffer.concat([id3Tag(fields), silentMp3(360)]));
+    await expect(playback.settled).resolves.toEqual({ outcome: 'finished' });
+    expect(metadata).toEqual([fields]);
+    expect(seen.filter((e) => e !== 'underrun' && e !== 'recovered')).toEqual(['metadata', 'started', 'finished']);
   });
 
   it('refuses a format mpg123 cannot play', async () => {
@@ -291,6 +334,93 @@ describe('PlaySoundOutput arguments (stand-in players)', () => {
     const playback = new PlaySoundOutput({ player: mpg123.path, noSoundCard: true, urlFrameMs: 36 }).play({ url: `file://${file}` }, { offsetMs: 720 });
     await expect(playback.settled).resolves.toEqual({ outcome: 'finished' });
     expect(mpg123.args()).toEqual(['-q', '-o', 'dummy', '-f', '16384', '-k', '20', file]);
+  });
+
+  it('reads the ID3 tag before the start offset is skipped, and passes the tag on otherwise', async () => {
+    const mpg123 = standIn('mpg123');
+    const output = new PlaySoundOutput({ player: mpg123.path, noSoundCard: true });
+    const fields = { title: 'Song', year: '2020' };
+    const tagged = Buffer.concat([id3Tag(fields), silentMp3(180)]);
+    const whole = output.play({ stream: Readable.from([tagged.subarray(0, 15), tagged.subarray(15)]), format: 'mp3' });
+    const seen = events(whole);
+    const metadata = extras(whole, seen);
+    await whole.settled;
+    expect(metadata).toEqual([fields]);
+    expect(mpg123.input()).toEqual(tagged);
+
+    const skipped = output.play({ stream: Readable.from([tagged]), format: 'mp3' }, { offsetMs: 72 });
+    const later = extras(skipped, []);
+    await skipped.settled;
+    expect(later).toEqual([fields]);
+    expect(mpg123.input()).toEqual(silentMp3(180).subarray(2 * MP3_FRAME_BYTES));
+  });
+
+  it('records attenuate() without touching the player, which keeps its volume argument', async () => {
+    const mpg123 = standIn('mpg123');
+    const output = new PlaySoundOutput({ player: mpg123.path, noSoundCard: true });
+    const { playback, stream, seen } = await startStream(output, silentMp3(72));
+    extras(playback, seen);
+    playback.attenuate(true);
+    playback.attenuate(true);
+    expect(playback.attenuated).toBe(true);
+    playback.attenuate(false);
+    stream.end(silentMp3(72));
+    await playback.settled;
+    playback.attenuate(true);
+    expect(seen.filter((e) => e !== 'underrun' && e !== 'recovered')).toEqual(['started', 'attenuation true', 'attenuation false', 'finished']);
+    expect(mpg123.args().slice(0, -1)).toEqual(['-q', '-o', 'dummy', '-f', '16384']);
+  });
+
+  it('underruns when no byte went to the pipe for stallMs, and recovers with the next (on resume when it came while paused)', async () => {
+    const mpg123 = standIn('mpg123');
+    const output = new PlaySoundOutput({ player: mpg123.path, noSoundCard: true, stallMs: 20 });
+    const { playback, stream, seen } = await startStream(output, silentMp3(72));
+    extras(playback, seen);
+    const stalls: number[] = [];
+    playback.on('recovered', (ms) => stalls.push(ms));
+    await once(playback, 'underrun');
+    // Listened to before the write: a flowing stream may deliver the chunk within write().
+    const recovered = once(playback, 'recovered');
+    stream.write(silentMp3(72));
+    await recovered;
+    await once(playback, 'underrun');
+    playback.pause();
+    // Into the pipe while paused: the stall is over, which counts from the resume on.
+    stream.write(silentMp3(72));
+    await flush();
+    playback.resume();
+    stream.once('end', () => seen.push('end'));
+    stream.end();
+    await playback.settled;
+    expect(seen.join(', ')).toContain('underrun, paused, resumed, recovered');
+    expectStutterRules(seen);
+    expect(seen.at(-1)).toBe('finished');
+    expect(stalls.every((ms) => ms >= 0)).toBe(true);
+    expect(mpg123.input()).toEqual(silentMp3(216));
+  });
+
+  it('never underruns while paused, before the sound starts, or after the source ended', async () => {
+    const mpg123 = standIn('mpg123');
+    // 1 ms: a pause that let a stall timer run would show.
+    const output = new PlaySoundOutput({ player: mpg123.path, noSoundCard: true, stallMs: 1 });
+    const stream = new PassThrough();
+    const playback = output.play({ stream, format: 'mp3' });
+    const seen = events(playback);
+    extras(playback, seen);
+    const started = once(playback, 'started');
+    stream.write(silentMp3(72));
+    await started;
+    if (playback.pid !== undefined) pids.push(playback.pid);
+    playback.pause();
+    await processStopped(playback.pid ?? -1, true);
+    await flush();
+    playback.resume();
+    stream.write(silentMp3(72));
+    stream.once('end', () => seen.push('end'));
+    stream.end();
+    await playback.settled;
+    expect(seen[0]).toBe('started');
+    expectStutterRules(seen);
   });
 
   it('gives sox play the format, the volume, and the ALSA null device', async () => {

@@ -2,12 +2,16 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
-import { AudioOutputError, type PlaybackEvents, RecordingOutput, type RecordingPlayback, wavHeader } from '../../../drivers/audio-output';
+import { AudioOutputError, id3Tag, type PlaybackEvents, RecordingOutput, type RecordingPlayback, wavHeader } from '../../../drivers/audio-output';
 import { MP3_FRAME_BYTES, MP3_FRAME_MS, silentMp3 } from '../../avs-cloud/mp3';
 
 const TERMINAL: readonly (keyof PlaybackEvents)[] = ['finished', 'stopped', 'failed'];
 const terminalEvents = (p: RecordingPlayback): string[] => p.recording.events.map((e) => e.event).filter((e) => TERMINAL.includes(e));
-const eventNames = (p: RecordingPlayback): string[] => p.recording.events.map((e) => e.event).filter((e) => e !== 'progress');
+/** The events but progress, and but a stutter: unpaced, a slow machine may stall a stream longer than stallMs anywhere. */
+const eventNames = (p: RecordingPlayback): string[] => p.recording.events.map((e) => e.event).filter((e) => e !== 'progress' && e !== 'underrun' && e !== 'recovered');
+/** The events but progress, with each one's offset, and the stall of a `recovered`. */
+const timeline = (p: RecordingPlayback): string[] =>
+  p.recording.events.filter((e) => e.event !== 'progress').map((e) => `${e.event}@${e.offsetMs}${e.stallMs !== undefined ? ` stalled ${e.stallMs}` : ''}`);
 /** Lets the stream deliver what was written (real event-loop turns; fake timers leave setImmediate alone here). */
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -220,6 +224,197 @@ describe('RecordingOutput', () => {
       expect(playback.offsetMs).toBe(200);
       expect(terminalEvents(playback)).toEqual(['stopped']);
       expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('underruns when it has played all it has before the end, holds the offset, and recovers when audio comes', async () => {
+      const output = new RecordingOutput({ paced: true });
+      const stream = new PassThrough();
+      const playback = output.play({ stream, format: 'pcm16k' });
+      const stalls: number[] = [];
+      playback.on('recovered', (ms) => stalls.push(ms));
+      stream.write(Buffer.alloc(6400)); // 200 ms
+      await flush();
+      await jest.advanceTimersByTimeAsync(199);
+      expect(timeline(playback)).toEqual(['started@0']);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(timeline(playback)).toEqual(['started@0', 'underrun@200']);
+      expect(playback.isUnderrun).toBe(true);
+
+      await jest.advanceTimersByTimeAsync(300);
+      expect(playback.offsetMs).toBe(200);
+      stream.write(Buffer.alloc(3200)); // 100 ms more
+      await flush();
+      expect(stalls).toEqual([300]);
+      await jest.advanceTimersByTimeAsync(100);
+      expect(playback.offsetMs).toBe(300);
+      // Dry again: a second stutter, however many times pump runs meanwhile.
+      await jest.advanceTimersByTimeAsync(50);
+      stream.end(Buffer.alloc(1600));
+      await flush();
+      await jest.advanceTimersByTimeAsync(50);
+      expect(playback.outcome).toEqual({ outcome: 'finished' });
+      expect(timeline(playback)).toEqual(['started@0', 'underrun@200', 'recovered@200 stalled 300', 'underrun@300', 'recovered@300 stalled 50', 'finished@350']);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('runs dry on an MP3 stream where its last confirmed frame ends, and plays the rest once it comes', async () => {
+      const output = new RecordingOutput({ paced: true });
+      const stream = new PassThrough();
+      const playback = output.play({ stream, format: 'mp3' });
+      stream.write(silentMp3(360)); // 10 frames; the last is confirmed by the header after it
+      await flush();
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(timeline(playback)).toEqual(['started@0', 'underrun@324']);
+      stream.end(silentMp3(360));
+      await flush();
+      await jest.advanceTimersByTimeAsync(396);
+      expect(timeline(playback)).toEqual(['started@0', 'underrun@324', 'recovered@324 stalled 676', 'finished@720']);
+    });
+
+    it('never underruns while paused, after the stream ended, or before it started', async () => {
+      const output = new RecordingOutput({ paced: true });
+      const idle = output.play({ stream: new PassThrough(), format: 'pcm16k' });
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(timeline(idle)).toEqual([]);
+
+      const stream = new PassThrough();
+      const playback = output.play({ stream, format: 'pcm16k' });
+      stream.write(Buffer.alloc(6400)); // 200 ms
+      await flush();
+      await jest.advanceTimersByTimeAsync(150);
+      playback.pause();
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(playback.offsetMs).toBe(100);
+      playback.resume();
+      stream.end(Buffer.alloc(3200));
+      await flush();
+      await jest.advanceTimersByTimeAsync(200);
+      expect(timeline(playback)).toEqual(['started@0', 'paused@100', 'resumed@100', 'finished@300']);
+    });
+
+    it('does not count paused time in a stall, and recovers on resume when audio came meanwhile', async () => {
+      const output = new RecordingOutput({ paced: true });
+      const stream = new PassThrough();
+      const playback = output.play({ stream, format: 'pcm16k' });
+      stream.write(Buffer.alloc(3200)); // 100 ms
+      await flush();
+      await jest.advanceTimersByTimeAsync(100); // dry at 100
+      await jest.advanceTimersByTimeAsync(40);
+      playback.pause();
+      stream.write(Buffer.alloc(3200));
+      await flush();
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(timeline(playback)).toEqual(['started@0', 'underrun@100', 'paused@100']);
+      playback.resume();
+      expect(timeline(playback)).toEqual(['started@0', 'underrun@100', 'paused@100', 'resumed@100', 'recovered@100 stalled 40']);
+      stream.end();
+      await jest.advanceTimersByTimeAsync(100);
+      expect(playback.outcome).toEqual({ outcome: 'finished' });
+      expect(playback.offsetMs).toBe(200);
+    });
+
+    it('keeps time exactly while attenuated, and records each change', async () => {
+      const output = new RecordingOutput({ paced: true });
+      const playback = output.play({ stream: Readable.from([Buffer.alloc(16000)]), format: 'pcm16k' }); // 500 ms
+      await flush();
+      await jest.advanceTimersByTimeAsync(100);
+      playback.attenuate(true);
+      playback.attenuate(true);
+      expect(playback.attenuated).toBe(true);
+      await jest.advanceTimersByTimeAsync(250);
+      expect(playback.offsetMs).toBe(300);
+      playback.attenuate(false);
+      await jest.advanceTimersByTimeAsync(150);
+      expect(playback.outcome).toEqual({ outcome: 'finished' });
+      playback.attenuate(true);
+      expect(playback.attenuated).toBe(false);
+      expect(timeline(playback)).toEqual(['started@0', 'attenuation@100', 'attenuation@300', 'finished@500']);
+      expect(playback.recording.events.filter((e) => e.event === 'attenuation').map((e) => e.attenuated)).toEqual([true, false]);
+      expect((playback.recording.endedAt ?? 0) - (playback.recording.startedAt ?? 0)).toBe(500);
+    });
+  });
+
+  describe('stutter, not paced', () => {
+    beforeEach(() => jest.useFakeTimers({ doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] }));
+    afterEach(() => jest.useRealTimers());
+
+    it('underruns after stallMs without a chunk, once, and recovers with the next chunk', async () => {
+      const output = new RecordingOutput({ stallMs: 200 });
+      const stream = new PassThrough();
+      const playback = output.play({ stream, format: 'pcm16k' });
+      const stalls: number[] = [];
+      playback.on('recovered', (ms) => stalls.push(ms));
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(timeline(playback)).toEqual([]);
+      stream.write(Buffer.alloc(3200));
+      await flush();
+      await jest.advanceTimersByTimeAsync(199);
+      expect(playback.isUnderrun).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(playback.isUnderrun).toBe(true);
+      await jest.advanceTimersByTimeAsync(1000);
+      stream.write(Buffer.alloc(3200));
+      await flush();
+      expect(stalls).toEqual([1000]);
+      stream.end();
+      await playback.settled;
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(timeline(playback)).toEqual(['started@100', 'underrun@100', 'recovered@100 stalled 1000', 'finished@200']);
+      expect(jest.getTimerCount()).toBe(0);
+    });
+
+    it('waits 500 ms by default, and not while paused', async () => {
+      const output = new RecordingOutput();
+      const stream = new PassThrough();
+      const playback = output.play({ stream, format: 'pcm16k' });
+      stream.write(Buffer.alloc(3200));
+      await flush();
+      playback.pause();
+      await jest.advanceTimersByTimeAsync(5000);
+      expect(playback.isUnderrun).toBe(false);
+      playback.resume();
+      await jest.advanceTimersByTimeAsync(499);
+      expect(playback.isUnderrun).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(timeline(playback)).toEqual(['started@100', 'paused@100', 'resumed@100', 'underrun@100']);
+      playback.stop();
+      expect(jest.getTimerCount()).toBe(0);
+    });
+  });
+
+  describe('metadata', () => {
+    const fields = { title: 'Song Title', artist: 'Some Artist', trackNumber: '3' };
+    const tagged = Buffer.concat([id3Tag(fields), silentMp3(360)]);
+
+    it('emits the ID3 tag of an MP3 stream once, before the sound starts or right after, wherever the bytes are split', async () => {
+      const output = new RecordingOutput();
+      const tagLength = id3Tag(fields).length;
+      for (let at = 1; at <= tagLength + 1; at++) {
+        const playback = output.play({ stream: Readable.from([tagged.subarray(0, at), tagged.subarray(at)]), format: 'mp3' });
+        const seen: unknown[] = [];
+        playback.on('metadata', (m) => seen.push(m));
+        await playback.settled;
+        expect(seen).toEqual([fields]);
+        const names = eventNames(playback);
+        // The tag is whole with the first chunk (before `started`), or with the second (after it).
+        expect(names).toEqual(at >= tagLength ? ['metadata', 'started', 'finished'] : ['started', 'metadata', 'finished']);
+        expect(playback.recording.events.find((e) => e.event === 'metadata')?.metadata).toEqual(fields);
+        expect(playback.recording.durationMs).toBe(360);
+      }
+    });
+
+    it('emits none for an untagged stream, a tag without text, or a format other than MP3', async () => {
+      const output = new RecordingOutput();
+      const sources = [
+        { stream: Readable.from([silentMp3(72)]), format: 'mp3' as const },
+        { stream: Readable.from([id3Tag({}), silentMp3(72)]), format: 'mp3' as const },
+        { stream: Readable.from([tagged]), format: 'pcm16k' as const },
+      ];
+      for (const source of sources) {
+        const playback = output.play(source);
+        await playback.settled;
+        expect(eventNames(playback)).toEqual(['started', 'finished']);
+      }
     });
   });
 
