@@ -176,6 +176,18 @@ describe('music against the simulator', () => {
     await waitEvent('PlaybackFinished', 'two');
   });
 
+  it('an item whose URL expired before it could start is not played: PlaybackFailed, then the next (§8.3 expiryTime)', async () => {
+    const { device: d, output } = device();
+    await d.whenConnected();
+    push(play('one', 'REPLACE_ALL', { expiryTime: '2018-12-31T17:20:14+0000' }));
+    push(play('two', 'ENQUEUE', { expectedPreviousToken: 'one' }));
+    const failed = await waitEvent('PlaybackFailed', 'one');
+    expect(payloadOf(failed)).toMatchObject({ error: { type: 'MEDIA_ERROR_INVALID_REQUEST', message: expect.stringContaining('expired') } });
+    await waitEvent('PlaybackFinished', 'two');
+    expect(output.recordings).toHaveLength(1);
+    expect(sim.records.filter((r) => r.kind === 'media' && r.path === '/media/one.mp3')).toEqual([]);
+  });
+
   it('plays a stream sent as an attachment (§8.3 cid:)', async () => {
     const { device: d, output } = device();
     await d.whenConnected();
