@@ -17,14 +17,17 @@ import { createDevice, type Device } from '../device/device';
 // The simulator is a development tool that lives with the tests (DESIGN.md); the demo runs it.
 import { startSimulator } from '../../test/avs-cloud';
 import { type CliIo, EXIT_FAILED, EXIT_OK } from './io';
+import { keyHelp, pressKey, type KeyState } from './keys';
 
-export const demoHelp = `usage: avs demo [--log-level LEVEL]
+export const demoHelp = `usage: avs demo [--interactive] [--log-level LEVEL]
 
 Starts the local AVS cloud (the simulator, default scenario) and a device against it, then plays
 a short session without audio hardware: a spoken question (a bundled WAV) answered by speech, the
 volume changed on the device and from the companion app. Prints the attention state, each
 directive received and each event sent, then a summary. Exit 0 when the session went as expected.
 
+  --interactive       after the session, keep the device running and drive it from the keyboard
+                      (the keys of \`avs run\`, shown on screen; q quits)
   --log-level LEVEL   the device's structured logs on stderr (default: silent)`;
 
 const ROOT = join(__dirname, '..', '..');
@@ -34,7 +37,7 @@ const STEP_TIMEOUT_MS = 20_000;
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, 'log-level': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, interactive: { type: 'boolean' }, 'log-level': { type: 'string' } } });
   if (values.help) {
     io.out(demoHelp);
     return EXIT_OK;
@@ -93,6 +96,7 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
       sim.pushDirective({ directive: { header: { namespace: 'Speaker', name: 'SetVolume', messageId: 'demo-app-volume' }, payload: { volume: 30 } } });
       await applied;
     });
+    if (values.interactive) await interactive(device, io);
   } finally {
     await device.stop();
     await sim.stop();
@@ -101,6 +105,34 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   io.out('');
   io.out(`demo: ${directives} directives received, ${events} events sent, volume ${volume}, ${ok ? 'all steps passed' : 'some steps failed'}`);
   return ok ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Keys from stdin until q (raw mode on a terminal: one key at a time, no Enter). */
+async function interactive(device: Device, io: CliIo): Promise<void> {
+  io.out(`\nkeys:\n${keyHelp()}`);
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  if (raw) stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  const state: KeyState = { holding: false, muted: false };
+  try {
+    await new Promise<void>((resolve) => {
+      const onData = (chunk: string) => {
+        for (const key of chunk.replace(/\r?\n/g, '')) {
+          if (pressKey(key, device, state) === 'quit') {
+            stdin.off('data', onData);
+            stdin.off('end', resolve);
+            return resolve();
+          }
+        }
+      };
+      stdin.on('data', onData);
+      stdin.once('end', resolve);
+    });
+  } finally {
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+  }
 }
 
 function summaryVolume(device: Device): string {

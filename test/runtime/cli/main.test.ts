@@ -49,4 +49,20 @@ describe('avs', () => {
     const usage = spawnSync(process.execPath, [join(ROOT, 'runtime', 'cli', 'avs.js'), 'validate'], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
   });
+
+  it('demo --interactive takes the keys of avs run from stdin until q', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(ROOT, 'runtime', 'cli', 'avs.js'), 'demo', '--interactive'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      const before = out;
+      out += chunk;
+      if (!before.includes('q      quit') && out.includes('q      quit')) child.stdin.write('+mq');
+    });
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/→ Speaker\.VolumeChanged[\s\S]*keys:[\s\S]*→ Speaker\.VolumeChanged[\s\S]*→ Speaker\.MuteChanged/);
+    expect(out.trim().split('\n').at(-1)).toMatch(/volume 40 \(muted\), all steps passed$/);
+  });
 });
