@@ -1,5 +1,5 @@
 // The device's one SQLite database (DESIGN.md "Persistence"): everything that must survive a
-// power cut — the outbox, the endpoint, later alerts, tokens, settings and volume. Writes are
+// power cut — the outbox, the endpoint, alerts, tokens, settings and volume. Writes are
 // transactional and synced (synchronous=FULL with WAL); the file is readable by its owner only.
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +15,17 @@ const MIGRATIONS: readonly string[] = [
      name TEXT NOT NULL,
      message TEXT NOT NULL,
      created_at INTEGER NOT NULL
+   );`,
+  // §7: alerts go off offline and after a reboot, so they live here. scheduled_time is the string as
+  // received because AlertsState (§7.2) echoes it back; scheduled_at is what the clock compares;
+  // active marks the one sounding when the device went down, so boot can re-arm it (§7.6).
+  `CREATE TABLE alerts (
+     token TEXT PRIMARY KEY,
+     type TEXT NOT NULL,
+     scheduled_time TEXT NOT NULL,
+     scheduled_at INTEGER NOT NULL,
+     details TEXT NOT NULL,
+     active INTEGER NOT NULL DEFAULT 0
    );`,
 ];
 
