@@ -47,6 +47,8 @@ export type AlertsEvent =
   | { type: 'ALERTS.LOAD'; alerts: readonly KeptAlert[]; now: number }
   /** The user stopped the sounding alert on the device (§7.5: a local stop, without the cloud). */
   | { type: 'USER.STOP' }
+  /** §7.3 (SDK): a SetAlert too malformed to decode (answered ExceptionEncountered) fails, when it names its token. */
+  | { type: 'SETALERT.INVALID'; token: string }
   | FocusChangedEvent
   | AlertReport;
 
@@ -135,7 +137,9 @@ export const alertsMachine = setup({
       enqueue.emit({ type: 'ALERTS.PUT', alert });
       enqueue.emit(outbound('Alerts', 'SetAlertSucceeded', { token: alert.token }));
     }),
-    setFailed: emit(({ event }) => outbound('Alerts', 'SetAlertFailed', { token: event.type === 'DIRECTIVE.SetAlert' ? event.payload.token : '' })),
+    setFailed: emit(({ event }) =>
+      outbound('Alerts', 'SetAlertFailed', { token: event.type === 'DIRECTIVE.SetAlert' ? event.payload.token : event.type === 'SETALERT.INVALID' ? event.token : '' }),
+    ),
     /** §7.4: removed (an unknown token is a success too, SDK). */
     deleteAlert: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'DIRECTIVE.DeleteAlert') return;
@@ -219,6 +223,7 @@ export const alertsMachine = setup({
       { guard: 'isActive', target: '.IDLE', actions: ['silenceActive', { type: 'endActive', params: { keep: false } }, 'deleteAlert', 'releaseAlerts'] },
       { actions: 'deleteAlert' },
     ],
+    'SETALERT.INVALID': { actions: 'setFailed' },
     'ALERT.BECAME_DUE': { actions: 'queueDue' },
     'ALERT.REPORT': { actions: 'passOn' },
     'FOCUS.CHANGED': { actions: 'forwardFocus' },

@@ -6,6 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { BehaviorSubject, Subject, distinctUntilChanged, type Observable } from 'rxjs';
 import { createActor, fromCallback, type Actor, type ActorOptions, type AnyActorLogic } from 'xstate';
+
+/** What XState needs of a clock for its delays. */
+interface XStateClock {
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
 import { buildOutboundEvent, eventNeedsContext, type ContextEntry, type EventMessage, type OutboundEvent } from '../../machines/catalog';
 import { attentionOf, connectionChanged, type Attention } from '../../machines/attention/machine';
 import { EndpointUrl, LocaleTag } from '../../machines/envelope/primitives';
@@ -15,7 +21,11 @@ import { speechRecognizerContext, speechRecognizerMachine, type SpeechRecognizer
 import { speechSynthesizerContext, speechSynthesizerMachine } from '../../machines/speech-synthesizer/machine';
 import { audioPlayerContext, audioPlayerMachine, type InterruptedBehavior } from '../../machines/audio-player/machine';
 import type { Button, Toggle } from '../../machines/playback-controller/machine';
+import { alertsContext, alertsMachine } from '../../machines/alerts/machine';
+import { alertMachine } from '../../machines/alerts/alert';
 import type { AudioOutput } from '../../drivers/audio-output/output';
+import type { Clock } from '../../drivers/clock/clock';
+import { SystemClock } from '../../drivers/clock/system-clock';
 import { NullOutput } from '../../drivers/audio-output/null-output';
 import { MicrophoneError, type Microphone } from '../../drivers/microphone/microphone';
 import { createLogger, type Logger } from '../../services/log/logger';
@@ -24,9 +34,11 @@ import { MemoryOutbox, type Outbox } from '../../services/outbox/outbox';
 import { SqliteOutbox } from '../../services/outbox/sqlite-outbox';
 import { openDatabase, type DeviceDatabase } from '../../services/store/database';
 import { MemoryKeyValueStore, SqliteKeyValueStore, type KeyValueStore } from '../../services/store/kv';
+import { MemoryAlertStore, SqliteAlertStore, type AlertStore } from '../../services/store/alert-store';
 import { CapabilitiesPublisher, capabilitiesDocument, type PublisherOptions, type SenderReport, type TokenSource } from '../../services/transport';
 import { AvsConnection } from '../connection/avs-connection';
 import { machineHandler, type DirectiveHandler } from '../pipeline/handlers';
+import { renderActor, waitUntilActor } from './alerts';
 import { openSource, playStreamActor, Prefetcher } from './content';
 import { playSpeechActor, recognizeActor, type DialogServices } from './dialog';
 import { DirectivePipeline, type PipelineItem } from '../pipeline/pipeline';
@@ -66,9 +78,14 @@ export interface DeviceConfig {
   readonly ca?: string | Buffer;
   readonly caFile?: string;
   readonly logger?: Logger;
-  /** The wall clock (ms); the machines' delays run on `clock`. */
+  /**
+   * The device's clock (drivers/clock): alerts wait on it, the wall time comes from it. A clock
+   * that also has setTimeout/clearTimeout (the SimulatedClock) runs the machines' delays too, so
+   * a test drives one time line. Default: the SystemClock.
+   */
+  readonly clock?: Clock & Partial<XStateClock>;
+  /** The wall clock (ms), when it is not the clock's. */
   readonly now?: () => number;
-  readonly clock?: ActorOptions<AnyActorLogic>['clock'];
   /** Connection tuning (defaults are the SDK's, §1.8–§1.9). */
   readonly seed?: number;
   readonly maxRetryDelayMs?: number;
@@ -130,6 +147,8 @@ export interface Device {
   release(): void;
   /** §5.3 WAKEWORD: the wake word was heard at these sample indices of the capture. */
   wakeWord(indices: WakeWordIndices): void;
+  /** §7.5: stops the sounding alert here, without the cloud (a local stop). */
+  stopAlert(): void;
   /** §9.1 PlaybackController: the transport buttons (AVS answers with AudioPlayer directives). */
   play(): void;
   pause(): void;
@@ -157,7 +176,7 @@ const KEYS = {
 } as const;
 
 /** The interfaces this device carries out, for the capabilities it publishes (§13). */
-const IMPLEMENTED = ['SpeechRecognizer', 'SpeechSynthesizer', 'AudioPlayer', 'PlaybackController', 'System', 'Speaker', 'Settings'];
+const IMPLEMENTED = ['SpeechRecognizer', 'SpeechSynthesizer', 'Alerts', 'AudioPlayer', 'PlaybackController', 'System', 'Speaker', 'Settings'];
 
 /**
  * Wraps a listener of a machine or a stream: whatever it throws (a full disk under the store, a
@@ -189,7 +208,11 @@ export function createDevice(config: DeviceConfig): Device {
   checkConfig(config);
   const logger = config.logger ?? createLogger();
   const log = logger.child({ module: 'device' });
-  const now = config.now ?? Date.now;
+  const ownClock = config.clock === undefined ? new SystemClock() : undefined;
+  const clock: Clock = config.clock ?? (ownClock as SystemClock);
+  const now = config.now ?? (() => clock.now());
+  // The machines' delays run on the same time line as the alerts when the clock can carry them.
+  const xstateClock: XStateClock | undefined = config.clock?.setTimeout && config.clock.clearTimeout ? (config.clock as XStateClock) : undefined;
   const output = config.drivers?.output ?? new NullOutput();
   const microphone: Microphone = config.drivers?.microphone ?? {
     open: () => {
@@ -201,9 +224,11 @@ export function createDevice(config: DeviceConfig): Device {
   let db: DeviceDatabase | undefined;
   let store: KeyValueStore;
   let outbox: Outbox;
+  let alertStore: AlertStore;
   if (config.database) {
     db = openDatabase(config.database);
     store = new SqliteKeyValueStore(db);
+    alertStore = new SqliteAlertStore(db);
     const outboxLog = logger.child({ module: 'outbox' });
     outbox = new SqliteOutbox(db, { onWarning: (message) => outboxLog.warn(message) });
     if (outbox.size > 0) outboxLog.info({ waiting: outbox.size }, 'events left from the last run go first');
@@ -211,13 +236,14 @@ export function createDevice(config: DeviceConfig): Device {
     log.warn('no database configured: volume, settings and undelivered events will not survive a restart');
     store = new MemoryKeyValueStore();
     outbox = new MemoryOutbox();
+    alertStore = new MemoryAlertStore();
   }
 
   // The System machine's hourly timer runs on the device's clock and reports the device's time.
   const system = systemMachine.provide({
     actors: {
       reportTimer: fromCallback<{ type: 'NONE' }, { intervalMs: number }>(({ input, sendBack }) => {
-        const clock = config.clock;
+        const clock = xstateClock;
         const tick = () => {
           sendBack({ type: 'INACTIVITY.TICK', at: now() });
           handle = schedule();
@@ -255,13 +281,29 @@ export function createDevice(config: DeviceConfig): Device {
     logger,
   };
   let actorsRef: DeviceActors | undefined;
-  const actorOptions = { ...(config.clock ? { clock: config.clock } : {}), ...(config.inspect ? { inspect: config.inspect } : {}) };
+  const actorOptions = { ...(xstateClock ? { clock: xstateClock } : {}), ...(config.inspect ? { inspect: config.inspect } : {}) };
   const speechRecognizer = speechRecognizerMachine.provide({ actors: { recognize: recognizeActor(dialogServices) } });
   const speechSynthesizer = speechSynthesizerMachine.provide({ actors: { playSpeech: playSpeechActor(dialogServices) } });
   const contentServices = { output, attachments, ...(ca ? { ca } : {}), now, logger };
   const prefetcher = new Prefetcher((url) => openSource(contentServices, url));
   const audioPlayer = audioPlayerMachine.provide({ actors: { playStream: playStreamActor(contentServices, prefetcher) } });
-  const root = createActor(deviceMachine({ system, speechRecognizer, speechSynthesizer, audioPlayer }), {
+  const alertServices = {
+    clock,
+    output,
+    delay: (ms: number, fn: () => void) => {
+      if (xstateClock) {
+        const id = xstateClock.setTimeout(fn, ms);
+        return () => xstateClock.clearTimeout(id);
+      }
+      const t = setTimeout(fn, ms);
+      return () => clearTimeout(t);
+    },
+    logger,
+  };
+  const alerts = alertsMachine.provide({
+    actors: { alert: alertMachine.provide({ actors: { waitUntil: waitUntilActor(alertServices), render: renderActor(alertServices) } }) },
+  });
+  const root = createActor(deviceMachine({ system, speechRecognizer, speechSynthesizer, audioPlayer, alerts }), {
     ...actorOptions,
     input: {
       speaker: { volume: intOr(store.get(KEYS.volume), config.initialVolume ?? 50), muted: store.get(KEYS.muted) === 'true' },
@@ -287,6 +329,7 @@ export function createDevice(config: DeviceConfig): Device {
     speechSynthesizer: children.speechSynthesizer as DeviceActors['speechSynthesizer'],
     audioPlayer: children.audioPlayer as DeviceActors['audioPlayer'],
     playbackController: children.playbackController as DeviceActors['playbackController'],
+    alerts: children.alerts as DeviceActors['alerts'],
   };
   actorsRef = actors;
 
@@ -296,6 +339,7 @@ export function createDevice(config: DeviceConfig): Device {
     return [
       ...(recognizer ? [recognizer] : []),
       speechSynthesizerContext(actors.speechSynthesizer.getSnapshot()),
+      alertsContext(actors.alerts.getSnapshot()),
       audioPlayerContext(actors.audioPlayer.getSnapshot()),
       speakerContext(actors.speaker.getSnapshot()),
     ];
@@ -313,7 +357,7 @@ export function createDevice(config: DeviceConfig): Device {
     attachments,
     ...(ca ? { ca } : {}),
     ...(config.seed !== undefined ? { seed: config.seed } : {}),
-    ...(config.clock ? { clock: config.clock } : {}),
+    ...(xstateClock ? { clock: xstateClock } : {}),
     now,
     ...(config.maxRetryDelayMs !== undefined ? { maxRetryDelayMs: config.maxRetryDelayMs } : {}),
     ...(config.pingIdleMs !== undefined ? { pingIdleMs: config.pingIdleMs } : {}),
@@ -390,6 +434,7 @@ export function createDevice(config: DeviceConfig): Device {
     actors.audioPlayer.on('AVS.EVENT', sendSafely),
     actors.audioPlayer.on('STREAM.PREFETCH', safely(log, 'prefetching the next item', (e) => prefetcher.start(e.item))),
     actors.playbackController.on('AVS.EVENT', sendSafely),
+    actors.alerts.on('AVS.EVENT', sendSafely),
     actors.playbackController.on('USER.ACTIVITY', safely(log, 'noting user activity', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() }))),
   );
   const speakerLog = logger.child({ module: 'speaker' });
@@ -413,6 +458,13 @@ export function createDevice(config: DeviceConfig): Device {
       store.set(KEYS.locale, e.locale);
       if (e.confirmed) store.set(KEYS.localeConfirmed, e.confirmed);
     }),
+  );
+  // §7: every alert is on disk before AVS hears of it (the machine emits the write first).
+  const alertLog = logger.child({ module: 'alerts' });
+  teardown.push(
+    actors.alerts.on('ALERTS.PUT', safely(alertLog, 'storing an alert', (e) => alertStore.put({ ...e.alert }))),
+    actors.alerts.on('ALERTS.DELETE', safely(alertLog, 'deleting an alert', (e) => void alertStore.delete(e.token))),
+    actors.alerts.on('ALERTS.ACTIVE', safely(alertLog, 'marking an alert', (e) => alertStore.setActive(e.token, e.active))),
   );
   const systemLog = logger.child({ module: 'system' });
   actors.system.on(
@@ -438,6 +490,13 @@ export function createDevice(config: DeviceConfig): Device {
       // §4.4 step 3: Speak holds the dialog; ExpectSpeech reports itself done once expecting (SDK).
       machineHandler('SpeechSynthesizer', actors.speechSynthesizer, { blocking: ['Speak'] }),
       machineHandler('SpeechRecognizer', actors.speechRecognizer, { blocking: ['ExpectSpeech'] }),
+      // §7.3: SetAlert and DeleteAlert are non-blocking; a malformed SetAlert that names its token fails it (SDK).
+      machineHandler('Alerts', actors.alerts, {
+        rejected: (name, doc) => {
+          const token = (doc as { directive?: { payload?: { token?: unknown } } }).directive?.payload?.token;
+          if (name === 'SetAlert' && typeof token === 'string') actors.alerts.send({ type: 'SETALERT.INVALID', token });
+        },
+      }),
       // §8.3: Play is done once queued (non-blocking).
       machineHandler('AudioPlayer', actors.audioPlayer),
       ...(config.handlers ?? []),
@@ -471,6 +530,13 @@ export function createDevice(config: DeviceConfig): Device {
   const failed = (name: string) => (e: unknown) => log.error({ machine: name, error: e instanceof Error ? e.message : String(e) }, 'a machine failed');
   teardown.push(connection.actor.subscribe({ next: safely(transportLog, 'following the connection', followConnection), error: failed('connection') }));
 
+  // §7.6 on boot: the stored alerts, now that everything they say is heard.
+  {
+    const stored = alertStore.all();
+    if (stored.length > 0) alertLog.info({ alerts: stored.length }, 'alerts reloaded');
+    actors.alerts.send({ type: 'ALERTS.LOAD', alerts: stored, now: now() });
+  }
+
   // §4.4 step 1: a new Recognize makes its dialog current before it is sent.
   teardown.push(
     actors.speechRecognizer.on('DIALOG.STARTED', safely(log, 'starting a dialog', (e) => pipeline.startDialog(e.dialogRequestId))),
@@ -491,7 +557,15 @@ export function createDevice(config: DeviceConfig): Device {
     synthesizerState = state;
     actors.attention.send({ type: 'SYNTHESIZER.CHANGED', state });
   };
+  let alerting = false;
+  const followAlerts = (s: ReturnType<typeof actors.alerts.getSnapshot>) => {
+    const now = s.matches('ALERTING');
+    if (now === alerting) return;
+    alerting = now;
+    actors.attention.send({ type: 'ALERTS.CHANGED', active: now });
+  };
   teardown.push(
+    actors.alerts.subscribe({ next: safely(log, 'following the alerts', followAlerts), error: failed('alerts') }),
     actors.speechRecognizer.subscribe({ next: safely(log, 'following the recognizer', followRecognizer), error: failed('speechRecognizer') }),
     actors.speechSynthesizer.subscribe({ next: safely(log, 'following the synthesizer', followSynthesizer), error: failed('speechSynthesizer') }),
   );
@@ -534,6 +608,10 @@ export function createDevice(config: DeviceConfig): Device {
       activity();
       actors.speechRecognizer.send({ type: 'USER.WAKEWORD', indices });
     },
+    stopAlert: () => {
+      activity();
+      actors.alerts.send({ type: 'USER.STOP' });
+    },
     play: () => actors.playbackController.send({ type: 'USER.PLAY' }),
     pause: () => actors.playbackController.send({ type: 'USER.PAUSE' }),
     next: () => actors.playbackController.send({ type: 'USER.NEXT' }),
@@ -572,6 +650,7 @@ export function createDevice(config: DeviceConfig): Device {
         exceptions.complete();
         connected$.complete();
         prefetcher.drop();
+        ownClock?.stop();
         attachments.close();
         db?.close();
         log.info('stopped');

@@ -13,6 +13,7 @@ import { speechRecognizerMachine, type SpeechRecognizerInput } from '../../machi
 import { speechSynthesizerMachine } from '../../machines/speech-synthesizer/machine';
 import { audioPlayerMachine, type AudioPlayerInput } from '../../machines/audio-player/machine';
 import { playbackControllerMachine } from '../../machines/playback-controller/machine';
+import { alertsMachine } from '../../machines/alerts/machine';
 
 export interface DeviceMachineInput {
   readonly speaker: SpeakerInput;
@@ -28,6 +29,7 @@ export interface DeviceMachineActors {
   readonly speechRecognizer: typeof speechRecognizerMachine;
   readonly speechSynthesizer: typeof speechSynthesizerMachine;
   readonly audioPlayer: typeof audioPlayerMachine;
+  readonly alerts: typeof alertsMachine;
 }
 
 /** The device's machine, with the actors of its machines (timer, microphone, output) provided by the runtime. */
@@ -48,6 +50,7 @@ export const deviceMachine = (actors: DeviceMachineActors) =>
       speechSynthesizer: actors.speechSynthesizer,
       audioPlayer: actors.audioPlayer,
       playbackController: playbackControllerMachine,
+      alerts: actors.alerts,
     },
     actions: {
       /**
@@ -101,6 +104,7 @@ export const deviceMachine = (actors: DeviceMachineActors) =>
         input: ({ context }) => context.audioPlayer,
         onError: { actions: { type: 'machineFailed', params: { machine: 'audioPlayer' } } },
       },
+      { id: 'alerts', systemId: 'alerts', src: 'alerts', onError: { actions: { type: 'machineFailed', params: { machine: 'alerts' } } } },
       {
         id: 'playbackController',
         systemId: 'playbackController',
@@ -121,4 +125,5 @@ export interface DeviceActors {
   readonly speechSynthesizer: ActorRefFrom<typeof speechSynthesizerMachine>;
   readonly audioPlayer: ActorRefFrom<typeof audioPlayerMachine>;
   readonly playbackController: ActorRefFrom<typeof playbackControllerMachine>;
+  readonly alerts: ActorRefFrom<typeof alertsMachine>;
 }

@@ -34,9 +34,13 @@ export interface DirectiveHandler {
   refuse?(directive: Directive): string | undefined;
   /** Carries it out: completes when done, errors when it failed; unsubscribing cancels it. */
   handle(directive: Directive, receivedAt: number): Observable<void>;
+  /** A directive of this namespace that did not decode (already answered ExceptionEncountered): the document as parsed, if it parsed. */
+  rejected?(name: string, doc: unknown): void;
 }
 
 export interface MachineHandlerOptions {
+  /** See DirectiveHandler.rejected. */
+  readonly rejected?: (name: string, doc: unknown) => void;
   /** Names that hold the dialog queue until the machine reports them done (§4.4 step 3). */
   readonly blocking?: readonly string[];
   /** Names this device does not carry out (→ UNSUPPORTED_OPERATION), with the reason. */
@@ -58,6 +62,7 @@ export function machineHandler(namespace: string, actor: AnyActorRef, options: M
   return {
     namespace,
     ...(options.refuse ? { refuse: options.refuse } : {}),
+    ...(options.rejected ? { rejected: options.rejected } : {}),
     handle: (directive, receivedAt) =>
       new Observable<void>((subscriber) => {
         const dead = failedActor(actor);

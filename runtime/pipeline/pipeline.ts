@@ -114,6 +114,14 @@ export class DirectivePipeline {
       log.warn({ directive: header ? qualifiedName(header) : undefined, messageId: header?.messageId, error: message }, 'malformed directive');
       this.except(text, 'UNEXPECTED_INFORMATION_RECEIVED', message);
       if (header?.dialogRequestId !== undefined) this.sequencer.cancelDialog(header.dialogRequestId, `a malformed ${qualifiedName(header)} in the dialog`);
+      const handler = header ? this.handlers.get(header.namespace) : undefined;
+      if (header && handler?.rejected) {
+        try {
+          handler.rejected(header.name, JSON.parse(text) as unknown);
+        } catch {
+          // Not JSON: nothing more can be said about it.
+        }
+      }
       return;
     }
     if (result.kind === 'unsupported') {

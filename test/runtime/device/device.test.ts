@@ -55,7 +55,7 @@ describe('createDevice against the simulator', () => {
   it('connects, publishes the interfaces it carries out, and synchronizes with the context of its machines (§1.6, §2.3, §13)', async () => {
     const d = device({ initialVolume: 35, capabilities: { identity: { clientId: 'c', productId: 'p', deviceSerialNumber: 's' } } });
     await d.whenConnected();
-    expect(sim.capabilities.at(-1)?.capabilities.map((c) => c.interface)).toEqual(['SpeechRecognizer', 'SpeechSynthesizer', 'AudioPlayer', 'PlaybackController', 'Speaker', 'Settings', 'System']);
+    expect(sim.capabilities.at(-1)?.capabilities.map((c) => c.interface)).toEqual(['SpeechRecognizer', 'SpeechSynthesizer', 'Alerts', 'AudioPlayer', 'PlaybackController', 'Speaker', 'Settings', 'System']);
     const sync = await sim.waitForEvent('System.SynchronizeState');
     expect(sync.document.context).toEqual(d.context());
     expect(volumeIn(sync)).toEqual({ volume: 35, muted: false });

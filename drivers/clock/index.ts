@@ -1,0 +1,3 @@
+export * from './clock';
+export * from './simulated-clock';
+export * from './system-clock';
