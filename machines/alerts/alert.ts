@@ -85,16 +85,19 @@ export const alertMachine = setup({
   actions: {
     becameDue: sendParent(({ context }) => report({ type: 'ALERT.BECAME_DUE', token: context.token })),
     ended: sendParent(({ context }, params: { reason: string }) => report({ type: 'ALERT.ENDED', token: context.token, reason: params.reason })),
-    /** §7.6: AlertStarted when the sound actually starts. */
-    soundStarted: enqueueActions(({ context, enqueue }) => {
+    /** §7.6: AlertStarted when the sound actually starts — and, if it starts under speech, that it is in the background (§7.5). */
+    soundStarted: enqueueActions(({ context, enqueue, self }) => {
       if (context.started) return;
       enqueue.assign({ started: true });
       enqueue.sendParent(report({ type: 'ALERT.REPORT', event: outbound('Alerts', 'AlertStarted', { token: context.token }) }));
+      if (self.getSnapshot().matches({ ACTIVE: 'BACKGROUND' })) {
+        enqueue.sendParent(report({ type: 'ALERT.REPORT', event: outbound('Alerts', 'AlertEnteredBackground', { token: context.token }) }));
+      }
     }),
-    /** §7.5: a sounding alert entering the foreground or the background (not the first foreground: that is AlertStarted). */
+    /** §7.5: a sounding alert entering the foreground or the background (before its sound started, AlertStarted says it). */
     entered: enqueueActions(({ context, enqueue }, params: { mode: RenderMode }) => {
       enqueue.sendTo('render', { type: 'SOUND', mode: params.mode } satisfies RenderCommand);
-      if (params.mode === 'foreground' && !context.started) return;
+      if (!context.started) return;
       const name = params.mode === 'foreground' ? 'AlertEnteredForeground' : 'AlertEnteredBackground';
       enqueue.sendParent(report({ type: 'ALERT.REPORT', event: outbound('Alerts', name, { token: context.token }) }));
     }),

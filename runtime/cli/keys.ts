@@ -26,6 +26,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
       s.holding = !s.holding;
     },
   },
+  { key: 's', label: 's      stop the ringing alert', run: (d) => d.stopAlert() },
   { key: 'p', label: 'p      play', run: (d) => d.play() },
   { key: 'o', label: 'o      pause', run: (d) => d.pause() },
   { key: 'n', label: 'n      next', run: (d) => d.next() },

@@ -10,6 +10,9 @@ import type { AudioOutput, Playback } from '../../drivers/audio-output/output';
 import type { Logger } from '../../services/log/logger';
 import { alertSound, BACKGROUND_REPEAT_PAUSE_MS } from './alert-sounds';
 
+/** Length of one of our WAV sounds (16 kHz, 16-bit mono, 44-byte header). */
+const wavDurationMs = (wav: Buffer): number => Math.round(((wav.length - 44) / 32_000) * 1000);
+
 export interface AlertServices {
   readonly clock: Clock;
   readonly output: AudioOutput;
@@ -41,7 +44,9 @@ export function renderActor(services: AlertServices) {
     const playOnce = () => {
       if (over || mode === undefined) return;
       const current = mode;
-      const p = services.output.play({ stream: Readable.from([alertSound(input.type, current)]), format: 'wav' });
+      const sound = alertSound(input.type, current);
+      const startedAt = services.clock.now();
+      const p = services.output.play({ stream: Readable.from([sound]), format: 'wav' });
       playback = p;
       p.on('started', () => {
         if (started || playback !== p) return;
@@ -58,7 +63,10 @@ export function renderActor(services: AlertServices) {
             sendBack({ type: 'RENDER.FINISHED' });
             return;
           }
-          const pause = current === 'background' ? BACKGROUND_REPEAT_PAUSE_MS : (input.loopPauseMs ?? 0);
+          // An output that does not play in real time (a null one) must not make this a busy loop:
+          // the next play waits at least for what is left of the sound's own length.
+          const left = Math.max(0, wavDurationMs(sound) - (services.clock.now() - startedAt));
+          const pause = left + (current === 'background' ? BACKGROUND_REPEAT_PAUSE_MS : (input.loopPauseMs ?? 0));
           cancelPause = services.delay(pause, () => {
             cancelPause = undefined;
             playOnce();

@@ -357,8 +357,8 @@ export function createDevice(config: DeviceConfig): Device {
     attachments,
     ...(ca ? { ca } : {}),
     ...(config.seed !== undefined ? { seed: config.seed } : {}),
-    ...(xstateClock ? { clock: xstateClock } : {}),
-    now,
+    // The network runs on real time (backoff, pings, stalled streams), whatever clock the alerts use.
+    ...(config.now ? { now: config.now } : {}),
     ...(config.maxRetryDelayMs !== undefined ? { maxRetryDelayMs: config.maxRetryDelayMs } : {}),
     ...(config.pingIdleMs !== undefined ? { pingIdleMs: config.pingIdleMs } : {}),
     ...(config.pingTimeoutMs !== undefined ? { pingTimeoutMs: config.pingTimeoutMs } : {}),

@@ -10,6 +10,7 @@ function fakeDevice() {
       calls.push(args.length ? `${name}(${args.join(',')})` : name);
   const device = {
     tap: record('tap'),
+    stopAlert: record('stopAlert'),
     hold: record('hold'),
     release: record('release'),
     play: record('play'),
@@ -26,8 +27,8 @@ describe('avs run keys', () => {
   it('map each key to its control: talk, transport (§9), volume and mute (§10)', () => {
     const { device, calls } = fakeDevice();
     const state: KeyState = { holding: false, muted: false };
-    for (const key of [' ', 'h', 'h', 'p', 'o', 'n', 'b', '+', '-', 'm', 'm']) expect(pressKey(key, device, state)).toBe('done');
-    expect(calls).toEqual(['tap', 'hold', 'release', 'play', 'pause', 'next', 'previous', 'adjustVolume(10)', 'adjustVolume(-10)', 'setMuted(true)', 'setMuted(false)']);
+    for (const key of [' ', 'h', 'h', 's', 'p', 'o', 'n', 'b', '+', '-', 'm', 'm']) expect(pressKey(key, device, state)).toBe('done');
+    expect(calls).toEqual(['tap', 'hold', 'release', 'stopAlert', 'play', 'pause', 'next', 'previous', 'adjustVolume(10)', 'adjustVolume(-10)', 'setMuted(true)', 'setMuted(false)']);
   });
 
   it('q and Ctrl-C quit; other keys do nothing', () => {
