@@ -35,10 +35,12 @@ import { SqliteOutbox } from '../../services/outbox/sqlite-outbox';
 import { openDatabase, type DeviceDatabase } from '../../services/store/database';
 import { MemoryKeyValueStore, SqliteKeyValueStore, type KeyValueStore } from '../../services/store/kv';
 import { MemoryAlertStore, SqliteAlertStore, type AlertStore } from '../../services/store/alert-store';
+import type { LwaClientOptions } from '../../services/lwa/client';
 import { CapabilitiesPublisher, capabilitiesDocument, type PublisherOptions, type SenderReport, type TokenSource } from '../../services/transport';
 import { AvsConnection } from '../connection/avs-connection';
 import { machineHandler, type DirectiveHandler } from '../pipeline/handlers';
 import { renderActor, waitUntilActor } from './alerts';
+import { DeviceAuthorization, wipeCustomerData } from './authorization';
 import { openSource, playStreamActor, Prefetcher } from './content';
 import { playSpeechActor, recognizeActor, type DialogServices } from './dialog';
 import { DirectivePipeline, type PipelineItem } from '../pipeline/pipeline';
@@ -54,7 +56,10 @@ export interface DeviceDrivers {
 export interface DeviceConfig {
   /** The AVS base URL (§1.1), or the simulator's. A SetEndpoint (§11.3) persisted earlier wins. */
   readonly endpoint: string;
-  readonly tokens: TokenSource;
+  /** Where access tokens come from: given, or (with `authorization`) Login with Amazon. */
+  readonly tokens?: TokenSource;
+  /** §12: link and refresh with Login with Amazon; the refresh token is kept in the database. */
+  readonly authorization?: Omit<LwaClientOptions, 'ca'> & { readonly ca?: string | Buffer };
   /** The device database (one SQLite file for everything that must survive a power cut). Without it, nothing does. */
   readonly database?: string;
   readonly drivers?: DeviceDrivers;
@@ -135,6 +140,10 @@ export interface Device {
   readonly reports$: Observable<SenderReport>;
   /** System.Exception bodies AVS sent (§11.3). */
   readonly exceptions$: Observable<{ code: string; description?: string }>;
+  /** §12: linking and tokens, when the device links itself (config.authorization). */
+  readonly authorization: DeviceAuthorization | undefined;
+  /** Deregistration (§12.2): unlinks, wipes the tokens and the customer's data, stops the device. */
+  logout(): Promise<void>;
   /** The context entries of every interface now (§2.3). */
   context(): ContextEntry[];
   /** Resolves once connected (after SynchronizeState). */
@@ -193,6 +202,7 @@ function safely<A extends unknown[]>(log: Logger, what: string, fn: (...args: A)
 }
 
 function checkConfig(config: DeviceConfig): void {
+  if (!config.tokens && !config.authorization) throw new DeviceConfigError('authorization', 'either tokens or authorization (clientId, productId, deviceSerialNumber) is needed');
   if (!EndpointUrl.is(config.endpoint)) throw new DeviceConfigError('endpoint', `not an http(s) URL or host: ${JSON.stringify(config.endpoint)}`);
   if (config.locale !== undefined && !LocaleTag.is(config.locale)) throw new DeviceConfigError('locale', `not an ll-CC locale tag: ${JSON.stringify(config.locale)}`);
   const v = config.initialVolume;
@@ -238,6 +248,18 @@ export function createDevice(config: DeviceConfig): Device {
     outbox = new MemoryOutbox();
     alertStore = new MemoryAlertStore();
   }
+
+  const authorization = config.tokens
+    ? undefined
+    : new DeviceAuthorization({
+        ...(config.authorization as NonNullable<DeviceConfig['authorization']>),
+        ...(config.authorization?.ca ? {} : ca ? { ca } : {}),
+        store,
+        logger,
+        ...(xstateClock ? { clock: xstateClock } : {}),
+        ...(config.inspect ? { inspect: config.inspect } : {}),
+      });
+  const tokens: TokenSource = config.tokens ?? (authorization as DeviceAuthorization);
 
   // The System machine's hourly timer runs on the device's clock and reports the device's time.
   const system = systemMachine.provide({
@@ -350,7 +372,7 @@ export function createDevice(config: DeviceConfig): Device {
   const transportLog = logger.child({ module: 'transport' });
   const connection = new AvsConnection({
     endpoint: config.endpoint,
-    tokens: config.tokens,
+    tokens,
     context,
     store,
     outbox,
@@ -368,7 +390,7 @@ export function createDevice(config: DeviceConfig): Device {
           capabilities: new CapabilitiesPublisher({
             ...config.capabilities,
             document: { ...capabilitiesDocument(), capabilities: capabilitiesDocument().capabilities.filter((c) => IMPLEMENTED.includes(c.interface)) },
-            token: () => config.tokens.current(),
+            token: () => tokens.current(),
             store,
             ...(ca ? { ca } : {}),
           }),
@@ -572,6 +594,11 @@ export function createDevice(config: DeviceConfig): Device {
   const attention = new BehaviorSubject<Attention>(attentionOf(actors.attention.getSnapshot()));
   teardown.push(actors.attention.subscribe({ next: (s) => attention.next(attentionOf(s)), error: failed('attention') }));
 
+  if (authorization) {
+    // §12.2: unlinked (revoked, or logged out): the tokens and the customer's data go.
+    authorization.actor.on('UNLINKED', safely(log, 'wiping the customer data', () => (db ? wipeCustomerData(db) : undefined)));
+    authorization.start();
+  }
   connection.start();
 
   const activity = () => actors.system.send({ type: 'USER.ACTIVITY', at: now() });
@@ -587,6 +614,12 @@ export function createDevice(config: DeviceConfig): Device {
     reports$: reports.asObservable(),
     exceptions$: exceptions.asObservable(),
     context,
+    authorization,
+    logout: async () => {
+      authorization?.logout();
+      if (!authorization && db) wipeCustomerData(db);
+      await device.stop();
+    },
     whenConnected: () =>
       new Promise<void>((resolve) => {
         const sub = connected$.subscribe((c) => {
@@ -649,6 +682,7 @@ export function createDevice(config: DeviceConfig): Device {
         reports.complete();
         exceptions.complete();
         connected$.complete();
+        authorization?.stop();
         prefetcher.drop();
         ownClock?.stop();
         attachments.close();
