@@ -120,6 +120,7 @@ const FilePath = new t.Type<string, string, unknown>(
 // The config
 
 export const DEFAULT_LWA_URL = 'https://api.amazon.com';
+export const DEFAULT_AVS_ENDPOINT = 'https://alexa.na.gateway.devices.a2z.com';
 export const defaultDatabasePath = (): string => join(homedir(), '.avs-device', 'device.db');
 
 const LogLevelCodec = oneOf<LogLevel>(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -128,7 +129,8 @@ const InterruptedBehaviorCodec = oneOf<InterruptedBehavior>(['PAUSE', 'ATTENUATE
 export const AvsConfig = closed(
   'AvsConfig',
   {
-    avs: section('avs', { endpoint: EndpointUrl }, { caFile: FilePath }),
+    // The SDK's default: AVS in North America; a SetEndpoint (§11.3) moves the device from there.
+    avs: section('avs', { endpoint: defaulted(EndpointUrl, () => DEFAULT_AVS_ENDPOINT) }, { caFile: FilePath }),
     device: section(
       'device',
       { database: defaulted(FilePath, defaultDatabasePath) },

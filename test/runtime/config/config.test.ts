@@ -84,11 +84,15 @@ describe('loadConfig', () => {
   });
 
   it('says how to set a missing required key', () => {
-    const e = errorOf({ env: {} });
-    expect(e.key).toBe('avs.endpoint');
+    const e = errorOf({ env: {}, flags: { 'lwa.clientId': 'c', 'lwa.productId': 'p' } });
+    expect(e.key).toBe('lwa.deviceSerialNumber');
     expect(e.message).toBe(
-      'config avs.endpoint: missing required field (expected http(s) URL or host[:port]); set it in the config file, AVS_AVS_ENDPOINT or flag avs.endpoint',
+      'config lwa.deviceSerialNumber: missing required field (expected non-empty string); set it in the config file, AVS_LWA_DEVICE_SERIAL_NUMBER or flag lwa.deviceSerialNumber',
     );
+  });
+
+  it('defaults the AVS endpoint to North America, as the SDK does', () => {
+    expect(loadConfig({ env: {} }).avs.endpoint).toBe('https://alexa.na.gateway.devices.a2z.com');
   });
 
   it('names a bad value from the file with the file', () => {
