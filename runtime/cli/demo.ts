@@ -1,30 +1,37 @@
-// `avs demo` (what `npm start` runs): the local AVS cloud (the simulator, test/avs-cloud) and a
-// device against it over HTTP/2 + TLS on 127.0.0.1, with no audio hardware: a bundled WAV is the
-// microphone; speech goes to mpg123 when it is installed (its null output on a machine without a
-// sound card), else nowhere. The transcript shows the attention state, every directive received
-// and every event sent as `Namespace.Name`; the run ends by itself with a summary.
+// `avs demo` (what `npm start` runs): the local AVS cloud (the simulator, test/avs-cloud, default
+// scenario) and a device against it over HTTP/2 + TLS on 127.0.0.1, with no audio hardware: a
+// bundled WAV is the microphone; sound goes to mpg123 where there is a sound card, else it is
+// played on a paced recording output and written to files the run names. The transcript shows
+// the attention state, each directive and each event as `Namespace.Name`; the run ends by itself
+// with a summary (`--interactive` keeps the device running on the keys of `avs run`).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { firstValueFrom, filter, timeout } from 'rxjs';
+import { filter, firstValueFrom, timeout } from 'rxjs';
 import { waitFor } from 'xstate';
-import { NullOutput } from '../../drivers/audio-output/null-output';
 import { PlaySoundOutput } from '../../drivers/audio-output/play-sound-output';
+import { RecordingOutput } from '../../drivers/audio-output/recording-output';
 import type { AudioOutput } from '../../drivers/audio-output/output';
 import { FileMicrophone } from '../../drivers/microphone/file-microphone';
-import { createLogger } from '../../services/log/logger';
+import { createLogger, type LogLevel } from '../../services/log/logger';
 import { StaticTokenSource } from '../../services/transport';
 import { createDevice, type Device } from '../device/device';
 // The simulator is a development tool that lives with the tests (DESIGN.md); the demo runs it.
 import { startSimulator } from '../../test/avs-cloud';
-import { type CliIo, EXIT_FAILED, EXIT_OK } from './io';
-import { keyHelp, pressKey, type KeyState } from './keys';
+import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from './io';
+import { readKeys } from './keys';
+import { attachTranscript } from './transcript';
 
 export const demoHelp = `usage: avs demo [--interactive] [--log-level LEVEL]
 
-Starts the local AVS cloud (the simulator, default scenario) and a device against it, then plays
-a short session without audio hardware: a spoken question (a bundled WAV) answered by speech, the
-volume changed on the device and from the companion app. Prints the attention state, each
-directive received and each event sent, then a summary. Exit 0 when the session went as expected.
+Starts the local AVS cloud (the simulator, default scenario) and a device against it, then plays a
+short session without audio hardware: a spoken question (a bundled WAV) answered by speech, a
+timer set by voice that rings and is stopped on the device, music that plays and is paused by
+voice, the volume changed from the companion app and on the device. Prints the attention state,
+each directive received (← Namespace.Name) and each event sent (→ Namespace.Name), then a summary.
+Sound plays on mpg123 where there is a sound card; otherwise it is written to files the run names.
+Exit 0 when the session went as expected.
 
   --interactive       after the session, keep the device running and drive it from the keyboard
                       (the keys of \`avs run\`, shown on screen; q quits)
@@ -32,9 +39,8 @@ directive received and each event sent, then a summary. Exit 0 when the session 
 
 const ROOT = join(__dirname, '..', '..');
 const QUESTION = join(ROOT, 'test', 'fixtures', 'audio', 'what-time-is-it.wav');
-const STEP_TIMEOUT_MS = 20_000;
-
-type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const STEP_TIMEOUT_MS = 30_000;
+const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, interactive: { type: 'boolean' }, 'log-level': { type: 'string' } } });
@@ -42,97 +48,98 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     io.out(demoHelp);
     return EXIT_OK;
   }
-  const level = (values['log-level'] ?? 'silent') as Level;
+  const level = values['log-level'] ?? 'silent';
+  if (!LEVELS.includes(level)) throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   const sim = await startSimulator();
   const player = new PlaySoundOutput({ player: 'mpg123' });
-  const output: AudioOutput = player.available ? player : new NullOutput();
-  io.out(`avs demo: local AVS cloud at ${sim.url}; speech plays on ${player.available ? `mpg123${player.noSoundCard ? ' (no sound card: its null output)' : ''}` : 'nothing (mpg123 is not installed)'}`);
+  const realSound = player.available && !player.noSoundCard;
+  const recording = realSound ? undefined : new RecordingOutput({ paced: true });
+  const output: AudioOutput = realSound ? player : (recording as RecordingOutput);
+  io.out(`avs demo: local AVS cloud at ${sim.url}; sound on ${realSound ? 'mpg123' : 'a recording output (no sound card): written to files at the end'}`);
   const device = createDevice({
     endpoint: sim.url,
     ca: sim.ca,
     tokens: new StaticTokenSource(sim.defaultToken),
-    logger: createLogger({ level }),
+    logger: createLogger({ level: level as LogLevel }),
     capabilities: { identity: { clientId: 'demo-client', productId: 'avs-device-demo', deviceSerialNumber: 'demo-1' } },
     drivers: { microphone: new FileMicrophone(QUESTION, { then: 'silence' }), output },
     firmwareVersion: '1',
   });
-  const started = Date.now();
-  const t = () => `${String(((Date.now() - started) / 1000).toFixed(2)).padStart(6)}s`;
-  let directives = 0;
-  let events = 0;
-  device.attention$.subscribe((a) => io.out(`${t()}  attention  ${a}`));
-  device.directives$.subscribe((d) => {
-    directives++;
-    io.out(`${t()}  ← ${d.namespace}.${d.name}${d.dialogRequestId ? `  (dialog ${d.dialogRequestId.slice(0, 8)})` : ''}`);
-  });
-  device.events$.subscribe((e) => {
-    events++;
-    io.out(`${t()}  → ${e.name}${e.queued ? '' : '  (not sent: offline)'}`);
-  });
+  const transcript = attachTranscript(device, io);
   let ok = true;
   const step = async (what: string, run: () => Promise<unknown>) => {
-    io.out(`${t()}  ── ${what}`);
+    transcript.line(`── ${what}`);
     try {
       await run();
     } catch (e) {
       ok = false;
-      io.out(`${t()}  !! ${what} failed: ${(e as Error).message}`);
+      transcript.line(`!! ${what} failed: ${(e as Error).message}`);
     }
+  };
+  /** Resolves at the next event of that name the device sends. */
+  const sent = (name: string) => firstValueFrom(device.events$.pipe(filter((e) => e.name === name), timeout(STEP_TIMEOUT_MS)));
+  const idle = () => waitFor(device.actors.attention, (s) => s.matches('IDLE'), { timeout: STEP_TIMEOUT_MS });
+  /** A spoken request (the simulator tells them apart by tag, README of test/avs-cloud). */
+  const ask = async (tag: string) => {
+    sim.tagNext(tag);
+    device.tap();
+    await waitFor(device.actors.speechRecognizer, (s) => !s.matches('IDLE'), { timeout: STEP_TIMEOUT_MS });
   };
   try {
     await step('connecting', () => device.whenConnected());
     await step('the user taps and asks "Alexa, what time is it?"', async () => {
-      device.tap();
-      await waitFor(device.actors.speechRecognizer, (s) => !s.matches('IDLE'), { timeout: STEP_TIMEOUT_MS });
-      await sim.waitForEvent('SpeechSynthesizer.SpeechFinished', STEP_TIMEOUT_MS);
-      await waitFor(device.actors.attention, (s) => s.matches('IDLE'), { timeout: STEP_TIMEOUT_MS });
+      const finished = sent('SpeechSynthesizer.SpeechFinished');
+      await ask('question');
+      await finished;
+      await idle();
+    });
+    await step('"Alexa, set a timer for five seconds" — it rings, and the user stops it on the device', async () => {
+      const rings = sent('Alerts.AlertStarted');
+      await ask('timer');
+      await rings;
+      await waitFor(device.actors.alerts, (s) => s.matches('ALERTING'), { timeout: STEP_TIMEOUT_MS });
+      await new Promise((r) => setTimeout(r, 1500)); // let it ring a moment
+      const stopped = sent('Alerts.AlertStopped');
+      device.stopAlert();
+      await stopped;
+      await idle();
+    });
+    await step('"Alexa, play some music" — and the volume is changed in the companion app while it plays', async () => {
+      const playing = sent('AudioPlayer.PlaybackStarted');
+      // The default scenario's app changes the volume 3 s into the music.
+      const appVolume = sent('Speaker.VolumeChanged');
+      await ask('music');
+      await playing;
+      await appVolume;
+    });
+    await step('"Alexa, pause" — the music pauses for the question, and stops', async () => {
+      const stopped = sent('AudioPlayer.PlaybackStopped');
+      await ask('pause');
+      await stopped;
+      await idle();
     });
     await step('the user turns the volume up on the device', async () => {
+      const changed = sent('Speaker.VolumeChanged');
       device.adjustVolume(10);
-      await sim.waitForEvent('Speaker.VolumeChanged', STEP_TIMEOUT_MS);
+      await changed;
     });
-    await step('the volume is changed in the companion app', async () => {
-      const applied = firstValueFrom(device.events$.pipe(filter((e) => e.name === 'Speaker.VolumeChanged'), timeout(STEP_TIMEOUT_MS)));
-      sim.pushDirective({ directive: { header: { namespace: 'Speaker', name: 'SetVolume', messageId: 'demo-app-volume' }, payload: { volume: 30 } } });
-      await applied;
-    });
-    if (values.interactive) await interactive(device, io);
+    if (values.interactive) await readKeys(device, io);
   } finally {
     await device.stop();
     await sim.stop();
   }
-  const volume = summaryVolume(device);
-  io.out('');
-  io.out(`demo: ${directives} directives received, ${events} events sent, volume ${volume}, ${ok ? 'all steps passed' : 'some steps failed'}`);
-  return ok ? EXIT_OK : EXIT_FAILED;
-}
-
-/** Keys from stdin until q (raw mode on a terminal: one key at a time, no Enter). */
-async function interactive(device: Device, io: CliIo): Promise<void> {
-  io.out(`\nkeys:\n${keyHelp()}`);
-  const stdin = process.stdin;
-  const raw = stdin.isTTY === true;
-  if (raw) stdin.setRawMode(true);
-  stdin.setEncoding('utf8');
-  const state: KeyState = { holding: false, muted: false };
-  try {
-    await new Promise<void>((resolve) => {
-      const onData = (chunk: string) => {
-        for (const key of chunk.replace(/\r?\n/g, '')) {
-          if (pressKey(key, device, state) === 'quit') {
-            stdin.off('data', onData);
-            stdin.off('end', resolve);
-            return resolve();
-          }
-        }
-      };
-      stdin.on('data', onData);
-      stdin.once('end', resolve);
-    });
-  } finally {
-    if (raw) stdin.setRawMode(false);
-    stdin.pause();
+  if (recording && recording.recordings.length > 0) {
+    const dir = join(tmpdir(), `avs-demo-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    for (const r of recording.recordings) {
+      const ext = r.source.kind === 'stream' && r.source.format !== 'mp3' ? 'wav' : 'mp3';
+      writeFileSync(join(dir, `${String(r.index + 1).padStart(2, '0')}-${r.outcome ?? 'played'}.${ext}`), r.audio());
+    }
+    io.out(`sound: ${recording.recordings.length} playbacks written to ${dir}`);
   }
+  io.out('');
+  io.out(`demo: ${transcript.directives} directives received, ${transcript.events} events sent, volume ${summaryVolume(device)}, ${ok ? 'all steps passed' : 'some steps failed'}`);
+  return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 function summaryVolume(device: Device): string {

@@ -54,3 +54,30 @@ export function pressKey(key: string, device: Device, state: KeyState): 'done' |
   binding.run(device, state);
   return 'done';
 }
+
+/** Keys from stdin until q or the end of input (raw mode on a terminal: one key at a time, no Enter). */
+export async function readKeys(device: Device, io: { out: (line: string) => void }): Promise<void> {
+  io.out(`keys:\n${keyHelp()}`);
+  const stdin = process.stdin;
+  const raw = stdin.isTTY === true;
+  if (raw) stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  const state: KeyState = { holding: false, muted: false };
+  try {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stdin.off('data', onData);
+        stdin.off('end', done);
+        resolve();
+      };
+      const onData = (chunk: string) => {
+        for (const key of chunk.replace(/\r?\n/g, '')) if (pressKey(key, device, state) === 'quit') return done();
+      };
+      stdin.on('data', onData);
+      stdin.once('end', done);
+    });
+  } finally {
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+  }
+}
