@@ -1,6 +1,8 @@
 // The `avs` command line: `avs <command> [options]`.
 import { authorizeCommand, loginCommand, logoutCommand, registerInfoCommand } from './auth';
 import { demoCommand } from './demo';
+import { runCommand } from './run';
+import { simCommand } from './sim';
 import { type CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, processIo, UsageError } from './io';
 import { parseMultipartCommand } from './parse-multipart';
 import { validateCommand } from './validate';
@@ -11,6 +13,8 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   validate: { run: validateCommand, summary: 'check AVS messages (JSON files) against the protocol' },
   'parse-multipart': { run: parseMultipartCommand, summary: 'list the parts of a captured AVS multipart body' },
   demo: { run: demoCommand, summary: 'a device against the local AVS cloud, a short session (what `npm start` runs)' },
+  run: { run: runCommand, summary: 'run the device: AVS (or --endpoint), the microphone and player, keys on screen' },
+  sim: { run: simCommand, summary: 'run the local AVS cloud alone (--port, --scenario, --trace)' },
   login: { run: loginCommand, summary: 'link the device with Login with Amazon (code-based linking)' },
   'register-info': { run: registerInfoCommand, summary: 'what a companion app needs to authorize the device (PKCE)' },
   authorize: { run: authorizeCommand, summary: 'exchange a companion\'s authorization code for tokens' },
