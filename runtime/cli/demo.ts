@@ -21,9 +21,11 @@ import { createDevice, type Device } from '../device/device';
 import { startSimulator } from '../../test/avs-cloud';
 import { type CliIo, EXIT_FAILED, EXIT_OK, UsageError } from './io';
 import { readKeys } from './keys';
+import { inspectDevice } from '../inspector/device';
+import { startInspector } from '../inspector/server';
 import { attachTranscript } from './transcript';
 
-export const demoHelp = `usage: avs demo [--interactive] [--log-level LEVEL]
+export const demoHelp = `usage: avs demo [--interactive] [--inspect] [--log-level LEVEL]
 
 Starts the local AVS cloud (the simulator, default scenario) and a device against it, then plays a
 short session without audio hardware: a spoken question (a bundled WAV) answered by speech, a
@@ -35,6 +37,8 @@ Exit 0 when the session went as expected.
 
   --interactive       after the session, keep the device running and drive it from the keyboard
                       (the keys of \`avs run\`, shown on screen; q quits)
+  --inspect           serve the live statechart inspector on 127.0.0.1 (its URL is printed; with
+                      --interactive it stays up while the device runs)
   --log-level LEVEL   the device's structured logs on stderr (default: silent)`;
 
 const ROOT = join(__dirname, '..', '..');
@@ -43,7 +47,7 @@ const STEP_TIMEOUT_MS = 30_000;
 const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, interactive: { type: 'boolean' }, 'log-level': { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, interactive: { type: 'boolean' }, inspect: { type: 'boolean' }, 'log-level': { type: 'string' } } });
   if (values.help) {
     io.out(demoHelp);
     return EXIT_OK;
@@ -56,7 +60,10 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
   const recording = realSound ? undefined : new RecordingOutput({ paced: true });
   const output: AudioOutput = realSound ? player : (recording as RecordingOutput);
   io.out(`avs demo: local AVS cloud at ${sim.url}; sound on ${realSound ? 'mpg123' : 'a recording output (no sound card): written to files at the end'}`);
+  const inspector = values.inspect ? await startInspector() : undefined;
+  if (inspector) io.out(`inspector: ${inspector.url}`);
   const device = createDevice({
+    ...(inspector ? { inspect: inspector.inspect } : {}),
     endpoint: sim.url,
     ca: sim.ca,
     tokens: new StaticTokenSource(sim.defaultToken),
@@ -65,6 +72,7 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     drivers: { microphone: new FileMicrophone(QUESTION, { then: 'silence' }), output },
     firmwareVersion: '1',
   });
+  const feed = inspector ? inspectDevice(inspector, device) : undefined;
   const transcript = attachTranscript(device, io);
   let ok = true;
   const step = async (what: string, run: () => Promise<unknown>) => {
@@ -126,6 +134,8 @@ export async function demoCommand(argv: string[], io: CliIo): Promise<number> {
     if (values.interactive) await readKeys(device, io);
   } finally {
     await device.stop();
+    feed?.unsubscribe();
+    await inspector?.stop();
     await sim.stop();
   }
   if (recording && recording.recordings.length > 0) {

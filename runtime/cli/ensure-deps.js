@@ -15,8 +15,9 @@ const stamp = join(root, 'node_modules', '.avs-deps-stamp');
 // Programs the project runs or builds with, by the Debian package that has them: openssl for the
 // simulator's certificates; python3, make and g++ for better-sqlite3, which npm builds from source
 // here (its prebuilt binaries would be a download); sox, the microphone's recorder
-// (node-record-lpcm16), and mpg123, the player of speech and music (play-sound).
-const PROGRAMS = { openssl: 'openssl', python3: 'python3', make: 'make', 'g++': 'g++', sox: 'sox', mpg123: 'mpg123' };
+// (node-record-lpcm16), and mpg123, the player of speech and music (play-sound); chromium, the
+// browser the inspector's page is tested in (playwright-core drives Debian's, never downloads one).
+const PROGRAMS = { openssl: 'openssl', python3: 'python3', make: 'make', 'g++': 'g++', sox: 'sox', mpg123: 'mpg123', chromium: 'chromium' };
 
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = Object.keys(PROGRAMS).filter((cmd) => !onPath(cmd));
@@ -42,7 +43,7 @@ const have = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
 
 if (want !== have) {
   console.error('avs-device: installing npm dependencies (npm ci) ...');
-  const env = { ...process.env, PUPPETEER_SKIP_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' };
+  const env = { ...process.env, PUPPETEER_SKIP_DOWNLOAD: '1', PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' };
   const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit', env });
   if (r.status !== 0) {
     console.error(`avs-device: npm ci failed (exit ${r.status}); see the output above`);

@@ -1,5 +1,6 @@
 // The `avs` command line: `avs <command> [options]`.
 import { authorizeCommand, loginCommand, logoutCommand, registerInfoCommand } from './auth';
+import { chartsCommand } from './charts';
 import { demoCommand } from './demo';
 import { runCommand } from './run';
 import { simCommand } from './sim';
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   'parse-multipart': { run: parseMultipartCommand, summary: 'list the parts of a captured AVS multipart body' },
   demo: { run: demoCommand, summary: 'a device against the local AVS cloud, a short session (what `npm start` runs)' },
   run: { run: runCommand, summary: 'run the device: AVS (or --endpoint), the microphone and player, keys on screen' },
+  charts: { run: chartsCommand, summary: 'draw the statecharts of the machines (SVG, Mermaid, JSON, DOT)' },
   sim: { run: simCommand, summary: 'run the local AVS cloud alone (--port, --scenario, --trace)' },
   login: { run: loginCommand, summary: 'link the device with Login with Amazon (code-based linking)' },
   'register-info': { run: registerInfoCommand, summary: 'what a companion app needs to authorize the device (PKCE)' },

@@ -16,6 +16,8 @@ import { ConfigError, defaultConfigPath, loadConfig, type AvsConfig, type Config
 import { createDevice, type DeviceConfig } from '../device/device';
 import { type CliIo, EXIT_OK, UsageError } from './io';
 import { readKeys } from './keys';
+import { inspectDevice } from '../inspector/device';
+import { startInspector } from '../inspector/server';
 import { attachTranscript } from './transcript';
 
 export const runHelp = `usage: avs run [options]
@@ -34,7 +36,9 @@ m mute, q quit. Ctrl-C stops it cleanly; what must reach AVS is kept for the nex
   --microphone-file F   a WAV (16 kHz 16-bit mono) as the microphone instead of the recorder
   --no-sound            play nothing (a null output) instead of the player
   --log-level LEVEL     log.level (structured logs on stderr)
-  --duration SECONDS    stop by itself after this long (for scripts)`;
+  --duration SECONDS    stop by itself after this long (for scripts)
+  --inspect             serve the live statechart inspector on 127.0.0.1 (its URL is printed)
+  --inspect-port N      its port (default inspector.port of the config, else a free one)`;
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -47,6 +51,8 @@ const OPTIONS = {
   'no-sound': { type: 'boolean' },
   'log-level': { type: 'string' },
   duration: { type: 'string' },
+  inspect: { type: 'boolean' },
+  'inspect-port': { type: 'string' },
 } as const;
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
@@ -92,7 +98,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     logger: createLogger({ level: config.log.level as LogLevel }),
     drivers: { microphone, output },
   };
-  const device = createDevice(deviceConfig);
+  const inspector = values.inspect ? await startInspector({ port: Number(values['inspect-port'] ?? config.inspector.port ?? 0) }) : undefined;
+  const device = createDevice({ ...deviceConfig, ...(inspector ? { inspect: inspector.inspect } : {}) });
+  const feed = inspector ? inspectDevice(inspector, device) : undefined;
+  if (inspector) io.out(`inspector: ${inspector.url}`);
   const transcript = attachTranscript(device, io);
   io.out(`avs run: ${config.avs.endpoint}, database ${config.device.database}`);
   void device.whenConnected().then(() => transcript.line('connected'));
@@ -108,6 +117,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   process.stdin.pause();
   process.stdin.unref?.();
   await device.stop();
+  feed?.unsubscribe();
+  await inspector?.stop();
   io.out(`avs run: stopped (${transcript.directives} directives, ${transcript.events} events); undelivered events stay in ${config.device.database}`);
   return EXIT_OK;
 }

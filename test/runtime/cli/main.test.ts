@@ -20,7 +20,7 @@ describe('avs', () => {
   });
 
   it('has --help on every command', async () => {
-    for (const command of ['validate', 'parse-multipart', 'demo', 'login', 'register-info', 'authorize', 'logout']) {
+    for (const command of ['validate', 'parse-multipart', 'demo', 'run', 'sim', 'charts', 'login', 'register-info', 'authorize', 'logout']) {
       const r = await avs(command, '--help');
       expect(r.code).toBe(0);
       expect(r.out.join('\n')).toMatch(new RegExp(`^usage: avs ${command}`));
