@@ -4,7 +4,7 @@
 // the runtime provides: URL or attachment → output). The actor lives from the start of an item to
 // its end, through PAUSED and BUFFER_UNDERRUN. Every §8.6 event is emitted at the moment §8.6
 // gives; the queue follows §8.3–§8.5 and §8.7.
-import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, setup, type AnyActorRef } from 'xstate';
 import { outbound, type ContextMap, type DirectiveEventOf, type OutboundEventOf } from '../catalog';
 import type { FocusChangedEvent, FocusEvent } from '../focus/machine';
 import type { MediaErrorType, PlayBehavior, PlayerActivity } from './messages';
@@ -184,15 +184,24 @@ export const audioPlayerMachine = setup({
       if (context.current) enqueue.spawnChild('playStream', { id: 'stream', input: { item: context.current } });
     }),
     endStream: enqueueActions(({ enqueue }) => enqueue.stopChild('stream')),
-    pauseStream: sendTo('stream', { type: 'PAUSE' } satisfies StreamCommand),
-    resumeStream: sendTo('stream', { type: 'RESUME' } satisfies StreamCommand),
-    attenuate: enqueueActions(({ enqueue }) => {
-      enqueue.sendTo('stream', { type: 'ATTENUATE' } satisfies StreamCommand);
+    // Commands to the stream go only to a stream that exists: a missing one is nothing to pause.
+    pauseStream: enqueueActions(({ enqueue, self }) => {
+      const stream = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined)?.children?.stream;
+      if (stream) enqueue.sendTo(stream, { type: 'PAUSE' } satisfies StreamCommand);
+    }),
+    resumeStream: enqueueActions(({ enqueue, self }) => {
+      const stream = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined)?.children?.stream;
+      if (stream) enqueue.sendTo(stream, { type: 'RESUME' } satisfies StreamCommand);
+    }),
+    attenuate: enqueueActions(({ enqueue, self }) => {
+      const stream = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined)?.children?.stream;
+      if (stream) enqueue.sendTo(stream, { type: 'ATTENUATE' } satisfies StreamCommand);
       enqueue.assign({ attenuated: true });
     }),
-    unattenuate: enqueueActions(({ context, enqueue }) => {
+    unattenuate: enqueueActions(({ context, enqueue, self }) => {
       if (!context.attenuated) return;
-      enqueue.sendTo('stream', { type: 'UNATTENUATE' } satisfies StreamCommand);
+      const stream = (self.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> } | undefined)?.children?.stream;
+      if (stream) enqueue.sendTo(stream, { type: 'UNATTENUATE' } satisfies StreamCommand);
       enqueue.assign({ attenuated: false });
     }),
     /** §8.6 PlaybackStarted: once per stream, at the offset it started at. */
