@@ -16,8 +16,9 @@ const stamp = join(root, 'node_modules', '.avs-deps-stamp');
 // simulator's certificates; python3, make and g++ for better-sqlite3, which npm builds from source
 // here (its prebuilt binaries would be a download); sox, the microphone's recorder
 // (node-record-lpcm16), and mpg123, the player of speech and music (play-sound); chromium, the
-// browser the inspector's page is tested in (playwright-core drives Debian's, never downloads one).
-const PROGRAMS = { openssl: 'openssl', python3: 'python3', make: 'make', 'g++': 'g++', sox: 'sox', mpg123: 'mpg123', chromium: 'chromium' };
+// browser the inspector's page is tested in (playwright-core drives Debian's, never downloads one);
+// lame, which makes the MP3 the MPEG frame reader is checked against.
+const PROGRAMS = { openssl: 'openssl', python3: 'python3', make: 'make', 'g++': 'g++', sox: 'sox', mpg123: 'mpg123', lame: 'lame', chromium: 'chromium' };
 
 const onPath = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 const missing = Object.keys(PROGRAMS).filter((cmd) => !onPath(cmd));

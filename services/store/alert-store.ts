@@ -2,20 +2,11 @@
 // they are stored before SetAlertSucceeded is sent (§7.3) — in the device database, or in memory
 // for tests.
 import { AlertType } from '../../machines/alerts/messages';
+import type { KeptAlert } from '../../machines/alerts/machine';
 import type { DeviceDatabase } from './database';
 
-export interface StoredAlert {
-  readonly token: string;
-  readonly type: AlertType;
-  /** §7.2: AlertsState reports the time exactly as SetAlert sent it, so the string is kept. */
-  readonly scheduledTime: string;
-  /** The same instant in ms since the epoch: what the clock schedules on. */
-  readonly scheduledAt: number;
-  /** The other SetAlert fields (assets, assetPlayOrder, loopCount, …) as received. */
-  readonly details: Record<string, unknown>;
-  /** §7.6: an alert sounding when the device went down is re-armed on boot. */
-  readonly active: boolean;
-}
+/** An alert as the device keeps it: the Alerts machine's own shape (§7.2 scheduledTime as received, the same instant in ms, the other SetAlert fields, whether it was sounding). */
+export type StoredAlert = KeptAlert;
 
 export interface AlertStore {
   /** Every stored alert, soonest first (ties by token, so the order is stable). */

@@ -8,11 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { findExecutable, id3Tag, type PlaybackEvents, PlaySoundOutput, type PlaySoundPlayback, type StreamMetadata, wavHeader } from '../../../drivers/audio-output';
+import { id3Tag, type PlaybackEvents, PlaySoundOutput, type PlaySoundPlayback, type StreamMetadata, wavHeader } from '../../../drivers/audio-output';
 import { MP3_FRAME_BYTES, silentMp3 } from '../../avs-cloud/mp3';
 
-const hasMpg123 = findExecutable('mpg123') !== undefined;
-const hasSoxPlay = findExecutable('play') !== undefined;
 
 let dir: string;
 beforeAll(() => {
@@ -118,7 +116,8 @@ cat "$last" > '${home}/input'
   };
 }
 
-(hasMpg123 ? describe : describe.skip)('PlaySoundOutput with mpg123', () => {
+// mpg123 and sox are installed by the test command (runtime/cli/ensure-deps.js): never skipped.
+describe('PlaySoundOutput with mpg123', () => {
   const output = (options: ConstructorParameters<typeof PlaySoundOutput>[0] = {}): PlaySoundOutput => new PlaySoundOutput({ noSoundCard: true, ...options });
 
   it('plays an MP3 stream through a named pipe to the end, then removes the pipe', async () => {
@@ -434,7 +433,7 @@ describe('PlaySoundOutput arguments (stand-in players)', () => {
     expect(play.env()).toBe('alsa null');
   });
 
-  (hasSoxPlay ? it : it.skip)('plays a WAV stream with the real sox play on the ALSA null device', async () => {
+  it('plays a WAV stream with the real sox play on the ALSA null device', async () => {
     const data = Buffer.alloc(3200);
     const playback = new PlaySoundOutput({ player: 'play', noSoundCard: true }).play({ stream: Readable.from([wavHeader(16000, 1, data.length), data]), format: 'wav' });
     const seen = events(playback);
