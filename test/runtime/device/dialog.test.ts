@@ -105,7 +105,8 @@ describe('a spoken dialog against the simulator', () => {
     expect(attention).toEqual(expect.arrayContaining(['IDLE', 'LISTENING', 'THINKING', 'SPEAKING']));
     expect(attention.indexOf('LISTENING')).toBeLessThan(attention.indexOf('THINKING'));
     expect(attention.indexOf('THINKING')).toBeLessThan(attention.indexOf('SPEAKING'));
-    expect(d.actors.focus.getSnapshot().context.owners).toEqual({});
+    // The synthesizer gives the channel back one turn after its Speak (its HANDOVER): wait for it.
+    await waitFor(d.actors.focus, (s) => Object.keys(s.context.owners).length === 0, { timeout: 5000 });
   });
 
   it('ExpectSpeech after the Speak opens the microphone for a second turn, echoing its initiator (§5.6, §4.4)', async () => {
@@ -190,7 +191,8 @@ describe('a spoken dialog against the simulator', () => {
     d.setVolume(20);
     await sim.waitForEvent('Speaker.VolumeChanged');
     expect(names()).not.toContain('SpeechRecognizer.Recognize');
-    expect(d.actors.focus.getSnapshot().context.owners).toEqual({});
+    // The synthesizer gives the channel back one turn after its Speak (its HANDOVER): wait for it.
+    await waitFor(d.actors.focus, (s) => Object.keys(s.context.owners).length === 0, { timeout: 5000 });
   });
 
   it('a microphone that fails mid-capture closes the audio part; AVS answers what it heard', async () => {
@@ -246,7 +248,8 @@ describe('a spoken dialog against the simulator', () => {
     expect(exception.document.event.payload).toMatchObject({ error: { type: 'INTERNAL_ERROR', message: expect.stringContaining('no-such-player-xyz') } });
     await idle(d);
     await synthesizerDone(d);
-    expect(d.actors.focus.getSnapshot().context.owners).toEqual({});
+    // The synthesizer gives the channel back one turn after its Speak (its HANDOVER): wait for it.
+    await waitFor(d.actors.focus, (s) => Object.keys(s.context.owners).length === 0, { timeout: 5000 });
   });
 
   it('with the real drivers: sox records (ALSA null device), mpg123 plays the speech (-o dummy)', async () => {
