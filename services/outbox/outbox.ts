@@ -29,23 +29,15 @@ export interface Outbox {
   readonly size: number;
 }
 
-export class MemoryOutbox implements Outbox {
-  private entries: OutboxEntry[] = [];
-  private nextId = 1;
-
-  /** `limit`: entries held at most (the SDK's certified sender holds a bounded queue too). */
-  constructor(private readonly limit = 100) {}
+/** The ordered queue both outboxes keep in memory; they differ in how an entry is added and removed. */
+export abstract class QueuedOutbox implements Outbox {
+  protected entries: OutboxEntry[] = [];
 
   get size(): number {
     return this.entries.length;
   }
 
-  add(name: string, message: object, durable: boolean): OutboxEntry | undefined {
-    if (this.entries.length >= this.limit) return undefined;
-    const entry: OutboxEntry = { id: this.nextId++, name, message, durable };
-    this.entries.push(entry);
-    return entry;
-  }
+  abstract add(name: string, message: object, durable: boolean): OutboxEntry | undefined;
 
   peek(): OutboxEntry | undefined {
     return this.entries[0];
@@ -67,5 +59,21 @@ export class MemoryOutbox implements Outbox {
     const dropped = this.entries.filter((e) => !e.durable);
     this.entries = this.entries.filter((e) => e.durable);
     return dropped;
+  }
+}
+
+export class MemoryOutbox extends QueuedOutbox {
+  private nextId = 1;
+
+  /** `limit`: entries held at most (the SDK's certified sender holds a bounded queue too). */
+  constructor(private readonly limit = 100) {
+    super();
+  }
+
+  add(name: string, message: object, durable: boolean): OutboxEntry | undefined {
+    if (this.entries.length >= this.limit) return undefined;
+    const entry: OutboxEntry = { id: this.nextId++, name, message, durable };
+    this.entries.push(entry);
+    return entry;
   }
 }

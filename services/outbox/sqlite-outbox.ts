@@ -2,7 +2,7 @@
 // written to the device database before it is sent, removed once AVS accepted it, and after a
 // restart the ones left are sent first, in order. Events that need not survive stay in memory.
 import type { DeviceDatabase } from '../store/database';
-import type { Outbox, OutboxEntry } from './outbox';
+import { QueuedOutbox, type OutboxEntry } from './outbox';
 
 /** The SDK's certified sender: warn beyond 25 queued messages, refuse beyond 50. */
 export const OUTBOX_WARN_LIMIT = 25;
@@ -16,8 +16,7 @@ export interface SqliteOutboxOptions {
   readonly now?: () => number;
 }
 
-export class SqliteOutbox implements Outbox {
-  private entries: OutboxEntry[];
+export class SqliteOutbox extends QueuedOutbox {
   private nextTransientId = -1;
   private readonly insert;
   private readonly delete;
@@ -26,6 +25,7 @@ export class SqliteOutbox implements Outbox {
   private readonly now: () => number;
 
   constructor(db: DeviceDatabase, private readonly options: SqliteOutboxOptions = {}) {
+    super();
     this.limit = options.limit ?? OUTBOX_HARD_LIMIT;
     this.warnLimit = options.warnLimit ?? OUTBOX_WARN_LIMIT;
     this.now = options.now ?? Date.now;
@@ -36,10 +36,6 @@ export class SqliteOutbox implements Outbox {
       .prepare<[], { id: number; name: string; message: string }>('SELECT id, name, message FROM outbox ORDER BY id')
       .all()
       .map((row) => ({ id: row.id, name: row.name, message: JSON.parse(row.message) as object, durable: true }));
-  }
-
-  get size(): number {
-    return this.entries.length;
   }
 
   add(name: string, message: object, durable: boolean): OutboxEntry | undefined {
@@ -55,28 +51,10 @@ export class SqliteOutbox implements Outbox {
     return entry;
   }
 
-  peek(): OutboxEntry | undefined {
-    return this.entries[0];
-  }
-
-  tail(): OutboxEntry | undefined {
-    return this.entries.at(-1);
-  }
-
-  has(id: number): boolean {
-    return this.entries.some((e) => e.id === id);
-  }
-
-  remove(id: number): void {
+  override remove(id: number): void {
     const entry = this.entries.find((e) => e.id === id);
     if (!entry) return;
     if (entry.durable) this.delete.run(id);
-    this.entries = this.entries.filter((e) => e !== entry);
-  }
-
-  dropTransient(): OutboxEntry[] {
-    const dropped = this.entries.filter((e) => !e.durable);
-    this.entries = this.entries.filter((e) => e.durable);
-    return dropped;
+    super.remove(id);
   }
 }

@@ -78,3 +78,13 @@ export function failureOf(stream: Readable): Promise<unknown> {
 
 /** Lets nextTick and I/O callbacks run (setImmediate is left real under fake timers). */
 export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Opening a microphone again ends the capture in progress; the new one stops on stop(). */
+export async function expectReopenStopsPrevious(mic: { open(): { stream: Readable; stop(): void } }): Promise<void> {
+  const first = mic.open();
+  const firstEnded = collect(first.stream);
+  const second = mic.open();
+  await firstEnded;
+  second.stop();
+  await collect(second.stream);
+}

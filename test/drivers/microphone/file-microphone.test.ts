@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileMicrophone } from '../../../drivers/microphone/file-microphone';
 import { FRAME_BYTES, MicrophoneError } from '../../../drivers/microphone/microphone';
-import { collect, ramp, turn, wav } from './capture-helpers';
+import { collect, ramp, turn, wav, expectReopenStopsPrevious } from './capture-helpers';
 
 const FIXTURE = join(__dirname, '..', '..', 'fixtures', 'audio', 'what-time-is-it.wav');
 const FIXTURE_PCM_BYTES = 50_920 * 2;
@@ -148,12 +148,7 @@ describe('FileMicrophone captures', () => {
 
   it('stops the previous capture when opened again', async () => {
     const mic = new FileMicrophone(ramp(640), { realtime: false, then: 'silence' });
-    const first = mic.open();
-    const firstEnded = collect(first.stream);
-    const second = mic.open();
-    await firstEnded;
-    second.stop();
-    await collect(second.stream);
+    await expectReopenStopsPrevious(mic);
   });
 
   it('ends at once on stop(), with none of the rest of the file', async () => {

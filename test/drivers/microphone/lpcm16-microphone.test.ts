@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { record } from 'node-record-lpcm16';
 import { Lpcm16Microphone } from '../../../drivers/microphone/lpcm16-microphone';
 import { MicrophoneError } from '../../../drivers/microphone/microphone';
-import { collect, failureOf } from './capture-helpers';
+import { collect, failureOf, expectReopenStopsPrevious } from './capture-helpers';
 
 // The real library, watched: the test needs the recorder process to see it exit.
 jest.mock('node-record-lpcm16', () => {
@@ -79,12 +79,7 @@ describe('Lpcm16Microphone with sox', () => {
 
   it('stops the previous capture when opened again', async () => {
     const mic = new Lpcm16Microphone(NULL_DEVICE);
-    const first = mic.open();
-    const firstEnded = collect(first.stream);
-    const second = mic.open();
-    await firstEnded;
-    second.stop();
-    await collect(second.stream);
+    await expectReopenStopsPrevious(mic);
   });
 });
 

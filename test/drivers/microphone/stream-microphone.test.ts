@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { MicrophoneError } from '../../../drivers/microphone/microphone';
 import { StreamMicrophone } from '../../../drivers/microphone/stream-microphone';
-import { collect, failureOf, ramp, turn } from './capture-helpers';
+import { collect, failureOf, ramp, turn, expectReopenStopsPrevious } from './capture-helpers';
 
 describe('StreamMicrophone', () => {
   it('passes the bytes through unchanged and ends when the source ends', async () => {
@@ -84,11 +84,6 @@ describe('StreamMicrophone', () => {
   it('stops the previous capture when opened again', async () => {
     const sources = [new PassThrough(), new PassThrough()];
     const mic = new StreamMicrophone(() => sources.shift() ?? new PassThrough());
-    const first = mic.open();
-    const firstEnded = collect(first.stream);
-    const second = mic.open();
-    await firstEnded;
-    second.stop();
-    await collect(second.stream);
+    await expectReopenStopsPrevious(mic);
   });
 });
