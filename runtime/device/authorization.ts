@@ -2,7 +2,6 @@
 // requests, its token store in the device database (the refresh token, never logged), and the
 // TokenSource the connection asks — which waits while the device is not linked (the connection
 // stays in AUTHORIZING) and turns a 403 from AVS into a refresh (§1.5.4, §12.3).
-import { createHash } from 'node:crypto';
 import { createActor, fromPromise, type Actor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import {
   authorizationMachine,
@@ -12,7 +11,7 @@ import {
   type PollResult,
   type Tokens,
 } from '../../machines/authorization/machine';
-import { LwaClient, newPkce, type LwaClientOptions, type Pkce } from '../../services/lwa/client';
+import { LwaClient, newPkce, pkceChallenge, type LwaClientOptions, type Pkce } from '../../services/lwa/client';
 import type { Logger } from '../../services/log/logger';
 import type { DeviceDatabase } from '../../services/store/database';
 import type { KeyValueStore } from '../../services/store/kv';
@@ -133,7 +132,7 @@ export class DeviceAuthorization implements TokenSource {
     let verifier = this.options.store.get(TOKEN_KEYS.pkceVerifier);
     let pkce: Pkce;
     if (verifier) {
-      pkce = { verifier, challenge: challengeOf(verifier), method: 'S256' };
+      pkce = { verifier, challenge: pkceChallenge(verifier), method: 'S256' };
     } else {
       pkce = newPkce();
       verifier = pkce.verifier;
@@ -163,7 +162,6 @@ export class DeviceAuthorization implements TokenSource {
   }
 }
 
-const challengeOf = (verifier: string): string => createHash('sha256').update(verifier).digest('base64url');
 
 /** Deregistration (§12.2): the tokens and every piece of the customer's data go. */
 export function wipeCustomerData(db: DeviceDatabase): void {

@@ -26,9 +26,12 @@ export interface Pkce {
   readonly method: 'S256';
 }
 
+/** §12.5: base64url(SHA-256(verifier)). */
+export const pkceChallenge = (verifier: string): string => createHash('sha256').update(verifier).digest('base64url');
+
 export function newPkce(): Pkce {
   const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url'), method: 'S256' };
+  return { verifier, challenge: pkceChallenge(verifier), method: 'S256' };
 }
 
 /** §12.1 scope_data */
