@@ -97,7 +97,8 @@ export const alertsMachine = setup({
     known: ({ context, event }) => (event.type === 'DIRECTIVE.SetAlert' || event.type === 'DIRECTIVE.DeleteAlert') && context.alerts[event.payload.token] !== undefined,
     isActive: ({ context, event }) => (event.type === 'DIRECTIVE.SetAlert' || event.type === 'DIRECTIVE.DeleteAlert') && context.active === event.payload.token,
     endedActive: ({ context, event }) => event.type === 'ALERT.ENDED' && context.active === event.token,
-    hasDue: ({ context }) => context.due.length > 0,
+    /** An alert waits for its turn (only kept alerts count: one deleted meanwhile never sounds). */
+    hasDue: ({ context }) => context.due.some((token) => context.alerts[token] !== undefined),
   },
   actions: {
     load: enqueueActions(({ context, event, enqueue }) => {
@@ -164,7 +165,7 @@ export const alertsMachine = setup({
         enqueue.stopChild(entry.ref);
         const alerts = { ...context.alerts };
         delete alerts[token];
-        enqueue.assign({ alerts });
+        enqueue.assign({ alerts, due: context.due.filter((t) => t !== token) });
         enqueue.emit({ type: 'ALERTS.DELETE', token });
       } else if (entry && event.type !== 'ALERT.ENDED') {
         enqueue.emit({ type: 'ALERTS.ACTIVE', token, active: false });
@@ -175,11 +176,16 @@ export const alertsMachine = setup({
       const entry = context.active === undefined ? undefined : context.alerts[context.active];
       if (entry) enqueue.sendTo(entry.ref, { type: 'ALERT.SILENCE' });
     }),
-    queueDue: assign(({ context, event }) => (event.type === 'ALERT.BECAME_DUE' && !context.due.includes(event.token) ? { due: [...context.due, event.token] } : {})),
+    // Only an alert still kept can wait for its turn (a report from one deleted meanwhile is late news).
+    queueDue: assign(({ context, event }) =>
+      event.type === 'ALERT.BECAME_DUE' && context.alerts[event.token] !== undefined && context.active !== event.token && !context.due.includes(event.token)
+        ? { due: [...context.due, event.token] }
+        : {},
+    ),
     /** §7.6: the next due alert sounds; it takes the Alerts channel. */
     activateNext: enqueueActions(({ context, enqueue, system }) => {
       if (context.active !== undefined) return;
-      const [token, ...rest] = context.due;
+      const [token, ...rest] = context.due.filter((t) => context.alerts[t] !== undefined);
       const entry = token === undefined ? undefined : context.alerts[token];
       if (!token || !entry) return;
       enqueue.assign({ active: token, due: rest });

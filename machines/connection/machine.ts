@@ -339,8 +339,11 @@ export const connectionMachine = setup({
             'SESSION.CLOSED': '#connection.DISCONNECTED',
             'SESSION.LOST': '#connection.DISCONNECTED',
             'USER.DISCONNECT': {},
-            // Closing anyway: just remember it for the next connection.
-            'DIRECTIVE.SetEndpoint': { actions: { type: 'adoptEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
+            // Closing anyway: just remember a new one for the next connection.
+            'DIRECTIVE.SetEndpoint': [
+              { guard: { type: 'sameEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
+              { actions: { type: 'adoptEndpoint', params: ({ event }) => ({ endpoint: event.endpoint }) } },
+            ],
           },
           after: { closeTimeout: '#connection.DISCONNECTED' },
         },

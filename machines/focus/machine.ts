@@ -99,18 +99,28 @@ function focusChanges(before: Owners, after: Owners, acquirer?: { channel: Chann
   return changes.sort((a, b) => ORDER[a.focus] - ORDER[b.focus]);
 }
 
+const to = (channel: Channel, focus: Focus) => ({ guard: { type: 'focusIs', params: { channel, focus } }, target: focus }) as const;
+
 /** One channel's region: it follows the owners to whichever focus they now give it. */
-function region(channel: Channel) {
-  const to = (focus: Focus) => ({ guard: { type: 'focusIs', params: { channel, focus } }, target: focus }) as const;
+function region(channel: Exclude<Channel, 'Dialog'>) {
   return {
     initial: 'NONE',
     states: {
-      NONE: { always: [to('FOREGROUND'), to('BACKGROUND')] },
-      FOREGROUND: { always: [to('BACKGROUND'), to('NONE')] },
-      BACKGROUND: { always: [to('FOREGROUND'), to('NONE')] },
+      NONE: { always: [to(channel, 'FOREGROUND'), to(channel, 'BACKGROUND')] },
+      FOREGROUND: { always: [to(channel, 'BACKGROUND'), to(channel, 'NONE')] },
+      BACKGROUND: { always: [to(channel, 'FOREGROUND'), to(channel, 'NONE')] },
     },
   } as const;
 }
+
+/** §4.1: Dialog, the strongest channel, is never in the background — its region has no such state. */
+const dialogRegion = {
+  initial: 'NONE',
+  states: {
+    NONE: { always: [to('Dialog', 'FOREGROUND')] },
+    FOREGROUND: { always: [to('Dialog', 'NONE')] },
+  },
+} as const;
 
 export const focusMachine = setup({
   types: {
@@ -148,7 +158,7 @@ export const focusMachine = setup({
     'FOCUS.STOP_ALL': { actions: ['notify', 'arbitrate'] },
   },
   states: {
-    Dialog: region('Dialog'),
+    Dialog: dialogRegion,
     Alerts: region('Alerts'),
     Content: region('Content'),
   },
@@ -158,7 +168,7 @@ export type FocusSnapshot = SnapshotFrom<typeof focusMachine>;
 
 /** A channel's focus, as its region shows it. */
 export function focusOf(snapshot: FocusSnapshot, channel: Channel): Focus {
-  return snapshot.value[channel];
+  return snapshot.value[channel] as Focus;
 }
 
 /** Who holds a channel (undefined when it is free). */

@@ -62,6 +62,20 @@ describe('alerts machine', () => {
     expect(a.state()).toEqual({ allAlerts: [{ token: 't1', type: 'TIMER', scheduledTime: iso(T0 + 5000) }], activeAlerts: [] });
   });
 
+  it('a late "due" from the sounding alert, then its deletion, leaves nothing sounding (found by the model-based test)', () => {
+    const a = alerts();
+    a.set('t1', T0 + 5000);
+    a.fire('t1');
+    a.subject.send({ type: 'ALERT.BECAME_DUE', token: 't1' });
+    a.subject.send({ type: 'ALERT.BECAME_DUE', token: 'deleted-long-ago' });
+    a.names();
+    a.del('t1');
+    expect(a.names()).toEqual(['AlertStopped:t1', 'ALERTS.DELETE:t1', 'DeleteAlertSucceeded:t1']);
+    expect(a.subject.getSnapshot().value).toBe('IDLE');
+    expect(a.subject.getSnapshot().context.due).toEqual([]);
+    expect(a.focus.getSnapshot().context.owners.Alerts).toBeUndefined();
+  });
+
   it('goes off: takes the Alerts channel, sounds in the foreground, AlertStarted when the sound starts (§7.6)', () => {
     const a = alerts();
     a.set('t1', T0 + 5000);

@@ -272,6 +272,16 @@ describe('connection machine', () => {
     expect(h.sessions[0].endpoint).toBe('https://other.example');
   });
 
+  it('while closing, remembers a new endpoint and ignores the same one (found by the model-based test)', async () => {
+    const h = harness();
+    await connect(h);
+    h.actor.send({ type: 'USER.DISCONNECT' });
+    h.actor.send({ type: 'DIRECTIVE.SetEndpoint', endpoint: 'https://avs.example' });
+    expect(h.emitted).toEqual([]);
+    h.actor.send({ type: 'DIRECTIVE.SetEndpoint', endpoint: 'https://other.example' });
+    expect(h.emitted).toEqual(['https://other.example']);
+  });
+
   it('closes the session on purpose, then is DISCONNECTED (and does not wait forever)', async () => {
     const h = harness();
     await connect(h);
