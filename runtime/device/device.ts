@@ -103,6 +103,23 @@ export interface DeviceConfig {
   readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
 
+/** Node's timers hold at most 2^31-1 ms; a longer delay would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** A timer of any length (in hops of at most MAX_TIMER_MS), not keeping the process alive; returns its cancel. */
+function longTimeout(fn: () => void, ms: number): () => void {
+  let left = Math.max(0, ms);
+  let timer: NodeJS.Timeout | undefined;
+  const hop = () => {
+    if (left <= 0) return fn();
+    const step = Math.min(left, MAX_TIMER_MS);
+    left -= step;
+    timer = setTimeout(hop, step).unref();
+  };
+  hop();
+  return () => clearTimeout(timer);
+}
+
 /** A config value the device cannot start with; `key` names it. */
 export class DeviceConfigError extends Error {
   readonly code = 'INVALID_CONFIG' as const;
@@ -270,9 +287,9 @@ export function createDevice(config: DeviceConfig): Device {
           sendBack({ type: 'INACTIVITY.TICK', at: now() });
           handle = schedule();
         };
-        const schedule = () => (clock ? clock.setTimeout(tick, input.intervalMs) : setTimeout(tick, input.intervalMs).unref());
+        const schedule = () => (clock ? clock.setTimeout(tick, input.intervalMs) : longTimeout(tick, input.intervalMs));
         let handle: unknown = schedule();
-        return () => (clock ? clock.clearTimeout(handle) : clearTimeout(handle as NodeJS.Timeout));
+        return () => (clock ? clock.clearTimeout(handle) : (handle as () => void)());
       }),
     },
   });

@@ -75,6 +75,8 @@ export interface Simulator {
   events(): EventDocument[];
   /** The same, with connection, decode outcome, live audio statistics and the finished record. */
   receivedEvents(): readonly ReceivedEvent[];
+  /** Drops the records and received events kept so far (a long run's memory); `seq` and `index` go on counting. */
+  forget(): void;
   /**
    * The first event (from index `from` of `events()`, default 0) named `Namespace.Name` (or just
    * `Name`), or matching a predicate; rejects after `timeoutMs` (default 5000).

@@ -97,6 +97,8 @@ export class Recorder {
   readonly received: ReceivedEvent[] = [];
   readonly downchannels: DownchannelInfo[] = [];
   private seq = 0;
+  /** Received events dropped by `forget` (indices go on counting from them). */
+  private forgotten = 0;
   private eventWaiters = new Set<Waiter<ReceivedEvent>>();
   private downchannelWaiters = new Set<Waiter<DownchannelInfo>>();
   private audioWaiters = new Set<Waiter<ReceivedEvent>>();
@@ -117,7 +119,7 @@ export class Recorder {
   }
 
   eventArrived(event: Omit<ReceivedEvent, 'index'>): ReceivedEvent {
-    const received: ReceivedEvent = { index: this.received.length, ...event };
+    const received: ReceivedEvent = { index: this.forgotten + this.received.length, ...event };
     this.received.push(received);
     for (const w of this.eventWaiters) if (w.match(received)) this.settle(this.eventWaiters, w, received);
     return received;
@@ -148,10 +150,10 @@ export class Recorder {
   }
 
   waitForEvent(match: (e: ReceivedEvent) => boolean, timeoutMs: number, from: number, what: string): Promise<ReceivedEvent> {
-    const found = this.received.slice(from).find(match);
+    const found = this.received.slice(Math.max(0, from - this.forgotten)).find(match);
     if (found) return Promise.resolve(found);
     return this.wait(this.eventWaiters, match, timeoutMs, () => {
-      const seen = this.received.slice(from).map((e) => e.name);
+      const seen = this.received.slice(Math.max(0, from - this.forgotten)).map((e) => e.name);
       return `no event ${what} within ${timeoutMs} ms (received: ${seen.join(', ') || 'nothing'})`;
     });
   }
@@ -168,6 +170,16 @@ export class Recorder {
     return this.wait(this.downchannelWaiters, (d) => d.nth === target, timeoutMs, () => {
       return `downchannel #${target} did not open within ${timeoutMs} ms (${this.downchannels.length} opened so far)`;
     });
+  }
+
+  /**
+   * Drops the request records and received events kept so far, so a long run (the soak) holds
+   * only what came since; seq numbers and event indices go on counting.
+   */
+  forget(): void {
+    this.records.splice(0);
+    this.forgotten += this.received.length;
+    this.received.splice(0);
   }
 
   /** Pending waits fail: the simulator stopped. */

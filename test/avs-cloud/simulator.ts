@@ -209,6 +209,10 @@ class AvsCloudSimulator implements Simulator {
     return this.recorder.received;
   }
 
+  forget(): void {
+    this.recorder.forget();
+  }
+
   waitForEvent(match: string | ((e: ReceivedEvent) => boolean), timeoutMs = 5000, from = 0): Promise<ReceivedEvent> {
     const predicate = typeof match === 'string' ? (e: ReceivedEvent) => e.name === match || e.document.event.header.name === match : match;
     return this.recorder.waitForEvent(predicate, timeoutMs, from, typeof match === 'string' ? match : 'matching the predicate');

@@ -279,6 +279,13 @@ describe('createDevice against the simulator', () => {
     expect(report.document.context).toBeUndefined();
   });
 
+  it('an inactivity interval longer than a node timer holds (2^31-1 ms) waits, instead of firing at once (found by the soak)', async () => {
+    const d = device({ inactivityReportMs: 10 * 365 * 24 * 3600_000 });
+    await d.whenConnected();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sim.events().filter((e) => e.event.header.name === 'UserInactivityReport')).toEqual([]);
+  });
+
   it('derives the attention state from its machines', async () => {
     const d = device();
     const seen: string[] = [];
