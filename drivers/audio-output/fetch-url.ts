@@ -50,9 +50,10 @@ export function fetchUrl(url: string, options: FetchUrlOptions = {}): Readable {
       res.on('error', (e: Error) => fail(`GET ${target.href}: ${e.message}`));
       res.pipe(out);
     };
+    // Certificate checks always on: rejectUnauthorized given, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn them off.
     request =
       target.protocol === 'https:'
-        ? https.get(target, options.ca === undefined ? {} : { ca: options.ca }, onResponse)
+        ? https.get(target, { rejectUnauthorized: true, ...(options.ca === undefined ? {} : { ca: options.ca }) }, onResponse)
         : http.get(target, onResponse);
     request.on('error', (e: Error) => fail(`GET ${target.href}: ${e.message}`));
   };

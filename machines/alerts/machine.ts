@@ -155,12 +155,16 @@ export const alertsMachine = setup({
       }
       enqueue.emit(outbound('Alerts', 'DeleteAlertSucceeded', { token }));
     }),
-    /** The sounding alert stops (deleted, stopped by the user, snoozed, or by itself): AlertStopped, and it is forgotten unless it was snoozed. */
+    /**
+     * The sounding alert stops (deleted, stopped by the user, snoozed, or by itself): it is forgotten
+     * unless it was snoozed, then AlertStopped. The store first, as everywhere here: with the event
+     * on disk in the outbox before the alert was deleted, a power cut between the two brought the
+     * stopped alert back at the next boot, sounding again (found by the power-loss test).
+     */
     endActive: enqueueActions(({ context, event, enqueue }, params: { keep: boolean }) => {
       const token = context.active;
       if (token === undefined) return;
       const entry = context.alerts[token];
-      enqueue.emit(outbound('Alerts', 'AlertStopped', { token }));
       if (!params.keep && entry) {
         enqueue.stopChild(entry.ref);
         const alerts = { ...context.alerts };
@@ -170,6 +174,7 @@ export const alertsMachine = setup({
       } else if (entry && event.type !== 'ALERT.ENDED') {
         enqueue.emit({ type: 'ALERTS.ACTIVE', token, active: false });
       }
+      enqueue.emit(outbound('Alerts', 'AlertStopped', { token }));
       enqueue.assign({ active: undefined });
     }),
     silenceActive: enqueueActions(({ context, enqueue }) => {

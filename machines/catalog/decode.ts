@@ -63,6 +63,35 @@ export const CONTEXT_CODECS: ReadonlyMap<string, t.Mixed> = codecsOf('context', 
 
 const isObject = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
+/**
+ * How deeply a message may nest. AVS messages nest about six levels (`directive.payload.audioItem
+ * .stream.progressReport.…`); JSON.parse takes any depth, but the codecs, error reports and
+ * everything that walks a message later are recursive, and a part of 1 MiB of `[` would overflow
+ * the stack (a throw past the decoder, found by fuzzing). Deeper is invalid.
+ */
+export const MAX_DEPTH = 64;
+
+/** The JSON path of a value nested deeper than MAX_DEPTH in `doc`, if any (walked without recursion). */
+function tooDeep(doc: unknown, base = '$'): string | undefined {
+  // Each entry: a value, its depth, and how it was reached (the path is only spelt out when needed).
+  type Step = { readonly value: unknown; readonly depth: number; readonly key?: string | number; readonly parent?: Step };
+  const stack: Step[] = [{ value: doc, depth: 0 }];
+  for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
+    const { value, depth } = step;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_DEPTH) {
+      const keys: (string | number)[] = [];
+      for (let s: Step | undefined = step; s?.key !== undefined; s = s.parent) keys.unshift(s.key);
+      return keys.reduce<string>((path, key) => pathAppend(path, key), base);
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => stack.push({ value: v, depth: depth + 1, key: i, parent: step }));
+    else for (const [k, v] of Object.entries(value)) stack.push({ value: v, depth: depth + 1, key: k, parent: step });
+  }
+  return undefined;
+}
+
+const nestedTooDeep = (path: string): DecodeError => ruleError(path, `nested more than ${MAX_DEPTH} levels deep`);
+
 /** Whatever of a header can be read, for error reports on a message that did not decode. */
 function headerInfo(header: unknown): HeaderInfo | undefined {
   if (!isObject(header) || typeof header.namespace !== 'string' || typeof header.name !== 'string') return undefined;
@@ -81,10 +110,11 @@ function decodePayload(codec: t.Mixed, payload: unknown, path: string): { ok: tr
 
 /** Decodes a directive document `{"directive":{"header":…,"payload":…}}` (§2.2). */
 export function decodeDirective(doc: unknown, options: DecodeOptions = {}): DecodeResult<Directive> {
-  const env = DirectiveEnvelope.validate(doc, [{ key: '', type: DirectiveEnvelope, actual: doc }]);
-  if (env._tag === 'Left') {
+  const deep = tooDeep(doc);
+  const env = deep === undefined ? DirectiveEnvelope.validate(doc, [{ key: '', type: DirectiveEnvelope, actual: doc }]) : undefined;
+  if (env === undefined || env._tag === 'Left') {
     const header = isObject(doc) && isObject(doc.directive) ? headerInfo(doc.directive.header) : undefined;
-    return { kind: 'invalid', ...(header ? { header } : {}), error: toDecodeError(env.left) };
+    return { kind: 'invalid', ...(header ? { header } : {}), error: env === undefined ? nestedTooDeep(deep as string) : toDecodeError(env.left) };
   }
   const { header, payload } = env.right.directive;
   const info = headerInfo(header) as HeaderInfo;
@@ -111,10 +141,11 @@ export function decodeDirectiveText(text: string, options: DecodeOptions = {}): 
 
 /** Decodes one context entry `{"header":{namespace,name},"payload":…}` (§2.3). */
 export function decodeContextEntry(doc: unknown, path = '$'): DecodeResult<ContextEntry> {
-  const env = ContextEntryEnvelope.validate(doc, [{ key: '', type: ContextEntryEnvelope, actual: doc }]);
-  if (env._tag === 'Left') {
+  const deep = tooDeep(doc, path);
+  const env = deep === undefined ? ContextEntryEnvelope.validate(doc, [{ key: '', type: ContextEntryEnvelope, actual: doc }]) : undefined;
+  if (env === undefined || env._tag === 'Left') {
     const header = isObject(doc) ? headerInfo(doc.header) : undefined;
-    return { kind: 'invalid', ...(header ? { header } : {}), error: toDecodeError(env.left, path) };
+    return { kind: 'invalid', ...(header ? { header } : {}), error: env === undefined ? nestedTooDeep(deep as string) : toDecodeError(env.left, path) };
   }
   const info: HeaderInfo = { namespace: env.right.header.namespace, name: env.right.header.name };
   if (isObject(doc) && isObject(doc.header) && 'messageId' in doc.header) {
@@ -129,10 +160,11 @@ export function decodeContextEntry(doc: unknown, path = '$'): DecodeResult<Conte
 
 /** Decodes an event's metadata document `{"context":[…],"event":{…}}` (§2.1) with its rules. */
 export function decodeEvent(doc: unknown): DecodeResult<EventMessage> {
-  const env = EventEnvelope.validate(doc, [{ key: '', type: EventEnvelope, actual: doc }]);
-  if (env._tag === 'Left') {
+  const deep = tooDeep(doc);
+  const env = deep === undefined ? EventEnvelope.validate(doc, [{ key: '', type: EventEnvelope, actual: doc }]) : undefined;
+  if (env === undefined || env._tag === 'Left') {
     const header = isObject(doc) && isObject(doc.event) ? headerInfo(doc.event.header) : undefined;
-    return { kind: 'invalid', ...(header ? { header } : {}), error: toDecodeError(env.left) };
+    return { kind: 'invalid', ...(header ? { header } : {}), error: env === undefined ? nestedTooDeep(deep as string) : toDecodeError(env.left) };
   }
   const { event, context } = env.right;
   const info = headerInfo(event.header) as HeaderInfo;
@@ -191,8 +223,10 @@ export function decodeEvent(doc: unknown): DecodeResult<EventMessage> {
 
 /** Decodes a §1.5.3 error body `{"header":{System.Exception},"payload":{code,description}}`. */
 export function decodeExceptionBody(doc: unknown): DecodeResult<SystemExceptionBody> {
-  const r = SystemExceptionBody.validate(doc, [{ key: '', type: SystemExceptionBody, actual: doc }]);
   const header = isObject(doc) ? headerInfo(doc.header) : undefined;
+  const deep = tooDeep(doc);
+  if (deep !== undefined) return { kind: 'invalid', ...(header ? { header } : {}), error: nestedTooDeep(deep) };
+  const r = SystemExceptionBody.validate(doc, [{ key: '', type: SystemExceptionBody, actual: doc }]);
   if (r._tag === 'Left') return { kind: 'invalid', ...(header ? { header } : {}), error: toDecodeError(r.left) };
   return { kind: 'ok', header: headerInfo(r.right.header) as HeaderInfo, value: r.right };
 }

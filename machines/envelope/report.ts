@@ -37,7 +37,12 @@ function describeValue(v: unknown): string {
   try {
     s = JSON.stringify(v) ?? String(v);
   } catch {
-    s = String(v);
+    // A value nested too deeply overflows the stack in String() as well (found by fuzzing).
+    try {
+      s = String(v);
+    } catch {
+      s = Array.isArray(v) ? '[…]' : typeof v === 'object' && v !== null ? '{…}' : typeof v;
+    }
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }

@@ -460,6 +460,26 @@ export function createDevice(config: DeviceConfig): Device {
     eventLog.debug({ event: `${e.namespace}.${e.name}`, queued }, 'event');
     events.next({ name: `${e.namespace}.${e.name}`, message, queued });
   };
+  /**
+   * §7: an alert's change in the store and the event that reports it (the machine emits the change
+   * first) commit in one transaction. Written apart, a power cut between the two either lost the
+   * event (AVS never heard the alert had stopped) or kept the alert (it rang again after the
+   * restart) — found by the power-loss test. A change with no event behind it is written at the end
+   * of the turn. (The event is on disk when the transaction ends, within the same synchronous turn:
+   * before any of it can reach the wire, which HTTP/2 writes on a later tick.)
+   */
+  const alertChanges: (() => void)[] = [];
+  const withAlertChanges = (fn: () => void): void => {
+    const run = () => {
+      for (const write of alertChanges.splice(0)) write();
+      fn();
+    };
+    if (db) db.transaction(run)();
+    else run();
+  };
+  const deferAlertChange = (write: () => void): void => {
+    if (alertChanges.push(write) === 1) queueMicrotask(safely(log, 'storing the alerts', () => withAlertChanges(() => {})));
+  };
   /** What stop() undoes. */
   const teardown: { unsubscribe(): void }[] = [];
   connectionRef = connection;
@@ -473,18 +493,24 @@ export function createDevice(config: DeviceConfig): Device {
     actors.audioPlayer.on('AVS.EVENT', sendSafely),
     actors.audioPlayer.on('STREAM.PREFETCH', safely(log, 'prefetching the next item', (e) => prefetcher.start(e.item))),
     actors.playbackController.on('AVS.EVENT', sendSafely),
-    actors.alerts.on('AVS.EVENT', sendSafely),
+    actors.alerts.on('AVS.EVENT', safely(eventLog, 'queueing an alert event', (e) => withAlertChanges(() => sendSafely(e)))),
     actors.playbackController.on('USER.ACTIVITY', safely(log, 'noting user activity', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() }))),
   );
   const speakerLog = logger.child({ module: 'speaker' });
+  let kept = { volume: store.get(KEYS.volume), muted: store.get(KEYS.muted) };
   actors.speaker.on('OUTPUT.VOLUME', safely(speakerLog, 'applying and keeping the volume', (e) => {
     try {
       output.setVolume(e.volume, e.muted);
     } catch (error) {
       speakerLog.error({ error: (error as Error).message }, 'the output refused the volume');
     }
-    store.set(KEYS.volume, String(e.volume));
-    store.set(KEYS.muted, String(e.muted));
+    // Only what changed is written: each write is a synced transaction that holds up the
+    // directives behind it (test/bench).
+    const volume = String(e.volume);
+    const muted = String(e.muted);
+    if (volume !== kept.volume) store.set(KEYS.volume, volume);
+    if (muted !== kept.muted) store.set(KEYS.muted, muted);
+    kept = { volume, muted };
   }));
   // The output starts at the persisted volume.
   safely(speakerLog, 'applying the volume', () => {
@@ -498,12 +524,13 @@ export function createDevice(config: DeviceConfig): Device {
       if (e.confirmed) store.set(KEYS.localeConfirmed, e.confirmed);
     }),
   );
-  // §7: every alert is on disk before AVS hears of it (the machine emits the write first).
+  // §7: every alert is on disk before AVS hears of it (the machine emits the write first), in the
+  // event's transaction (withAlertChanges above).
   const alertLog = logger.child({ module: 'alerts' });
   teardown.push(
-    actors.alerts.on('ALERTS.PUT', safely(alertLog, 'storing an alert', (e) => alertStore.put({ ...e.alert }))),
-    actors.alerts.on('ALERTS.DELETE', safely(alertLog, 'deleting an alert', (e) => void alertStore.delete(e.token))),
-    actors.alerts.on('ALERTS.ACTIVE', safely(alertLog, 'marking an alert', (e) => alertStore.setActive(e.token, e.active))),
+    actors.alerts.on('ALERTS.PUT', (e) => deferAlertChange(safely(alertLog, 'storing an alert', () => alertStore.put({ ...e.alert })))),
+    actors.alerts.on('ALERTS.DELETE', (e) => deferAlertChange(safely(alertLog, 'deleting an alert', () => void alertStore.delete(e.token)))),
+    actors.alerts.on('ALERTS.ACTIVE', (e) => deferAlertChange(safely(alertLog, 'marking an alert', () => alertStore.setActive(e.token, e.active)))),
   );
   const systemLog = logger.child({ module: 'system' });
   actors.system.on(

@@ -1,7 +1,7 @@
 // The device's one SQLite database (DESIGN.md "Persistence"): everything that must survive a
 // power cut — the outbox, the endpoint, alerts, tokens, settings and volume. Writes are
 // transactional and synced (synchronous=FULL with WAL); the file is readable by its owner only.
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -29,12 +29,27 @@ const MIGRATIONS: readonly string[] = [
    );`,
 ];
 
+/**
+ * The file and its WAL and shared-memory companions (which hold recent writes, the refresh token
+ * among them) readable by the owner only. A new file is created 0600 before SQLite opens it, so it
+ * is never readable by others, whatever the umask, even for a moment; SQLite gives the companions
+ * the database file's mode. A file found readable or writable by others (copied, or made by other
+ * tools) is narrowed to 0600.
+ */
+function ownerOnly(path: string): void {
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, 'a', 0o600));
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  }
+}
+
 /** Opens (creating if needed) the database at `path` (`:memory:` for tests) and brings its schema up to date. */
 export function openDatabase(path: string): DeviceDatabase {
-  const fresh = path !== ':memory:' && !existsSync(path);
-  if (fresh) mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') ownerOnly(path);
   const db = new Database(path);
-  if (fresh) chmodSync(path, 0o600);
   db.pragma('journal_mode = WAL');
   // FULL: a transaction that returned is on disk, also across a power cut (NORMAL may lose the last ones in WAL mode).
   db.pragma('synchronous = FULL');

@@ -24,8 +24,11 @@ export interface OneShotResponse {
 export function oneShot(req: OneShotRequest): Promise<OneShotResponse> {
   const url = new URL(req.url);
   return new Promise<OneShotResponse>((resolve, reject) => {
+    // Certificate checks always on: rejectUnauthorized given, so NODE_TLS_REJECT_UNAUTHORIZED=0 cannot turn them off.
     const client =
-      url.protocol === 'http:' ? http2.connect(url.origin) : http2.connect(url.origin, req.ca ? { ca: [...rootCertificates, req.ca.toString()] } : {});
+      url.protocol === 'http:'
+        ? http2.connect(url.origin)
+        : http2.connect(url.origin, { rejectUnauthorized: true, ...(req.ca ? { ca: [...rootCertificates, req.ca.toString()] } : {}) });
     const fail = (e: Error) => {
       client.destroy();
       reject(e);

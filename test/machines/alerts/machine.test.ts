@@ -70,7 +70,7 @@ describe('alerts machine', () => {
     a.subject.send({ type: 'ALERT.BECAME_DUE', token: 'deleted-long-ago' });
     a.names();
     a.del('t1');
-    expect(a.names()).toEqual(['AlertStopped:t1', 'ALERTS.DELETE:t1', 'DeleteAlertSucceeded:t1']);
+    expect(a.names()).toEqual(['ALERTS.DELETE:t1', 'AlertStopped:t1', 'DeleteAlertSucceeded:t1']);
     expect(a.subject.getSnapshot().value).toBe('IDLE');
     expect(a.subject.getSnapshot().context.due).toEqual([]);
     expect(a.focus.getSnapshot().context.owners.Alerts).toBeUndefined();
@@ -96,7 +96,7 @@ describe('alerts machine', () => {
     a.renders[0].send({ type: 'RENDER.STARTED' });
     a.names();
     a.subject.send({ type: 'USER.STOP' });
-    expect(a.names()).toEqual(['AlertStopped:t1', 'ALERTS.DELETE:t1']);
+    expect(a.names()).toEqual(['ALERTS.DELETE:t1', 'AlertStopped:t1']);
     expect(a.renders[0].stopped).toBe(true);
     expect(a.state()).toEqual({ allAlerts: [], activeAlerts: [] });
     expect(a.focus.getSnapshot().context.owners.Alerts).toBeUndefined();
@@ -129,7 +129,7 @@ describe('alerts machine', () => {
     a.renders[0].send({ type: 'RENDER.STARTED' });
     a.names();
     a.del('t1');
-    expect(a.names()).toEqual(['AlertStopped:t1', 'ALERTS.DELETE:t1', 'DeleteAlertSucceeded:t1']);
+    expect(a.names()).toEqual(['ALERTS.DELETE:t1', 'AlertStopped:t1', 'DeleteAlertSucceeded:t1']);
     expect(a.renders[0].stopped).toBe(true);
   });
 
@@ -163,7 +163,7 @@ describe('alerts machine', () => {
     a.renders[0].send({ type: 'RENDER.STARTED' });
     a.names();
     a.set('t1', T0 + 600_000);
-    expect(a.names()).toEqual(['AlertStopped:t1', 'ALERTS.ACTIVE:t1', 'ALERTS.PUT:t1', 'SetAlertSucceeded:t1']);
+    expect(a.names()).toEqual(['ALERTS.ACTIVE:t1', 'AlertStopped:t1', 'ALERTS.PUT:t1', 'SetAlertSucceeded:t1']);
     expect(a.renders[0].stopped).toBe(true);
     expect(a.state()).toEqual({ allAlerts: [{ token: 't1', type: 'TIMER', scheduledTime: iso(T0 + 600_000) }], activeAlerts: [] });
   });
@@ -192,7 +192,7 @@ describe('alerts machine', () => {
     a.clock.increment(MAX_ALERT_DURATION_MS - 1);
     expect(a.names()).toEqual([]);
     a.clock.increment(1);
-    expect(a.names()).toEqual(['AlertStopped:a1', 'ALERTS.DELETE:a1']);
+    expect(a.names()).toEqual(['ALERTS.DELETE:a1', 'AlertStopped:a1']);
   });
 
   it('stops when its loops are done, and when the Alerts channel is taken (§7.3 loopCount, §4.2)', () => {
@@ -206,7 +206,7 @@ describe('alerts machine', () => {
     a.fire('t2');
     a.names();
     a.focus.send({ type: 'FOCUS.STOP_ALL' });
-    expect(a.names()).toEqual(['AlertStopped:t2', 'ALERTS.DELETE:t2']);
+    expect(a.names()).toEqual(['ALERTS.DELETE:t2', 'AlertStopped:t2']);
   });
 
   it('on boot: reloads stored alerts, drops one more than 30 minutes past with AlertStopped, fires one less past (§7.6)', () => {

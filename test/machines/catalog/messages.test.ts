@@ -1,6 +1,7 @@
 // Every directive, event and context state of the eight interfaces (PROTOCOL.md §3): at least one
 // valid example, and the invalid cases the tables of §5–§11 imply.
-import { CONTEXT_CODECS, DIRECTIVE_CODECS, EVENT_CODECS, decodeMessage, decodeDirective, formatDecodeError } from '../../../machines/catalog';
+import * as t from 'io-ts';
+import { CONTEXT_CODECS, DIRECTIVE_CODECS, EVENT_CODECS, MAX_DEPTH, decodeMessage, decodeDirective, decodeDirectiveText, decodeEvent, formatDecodeError, toDecodeError } from '../../../machines/catalog';
 import { copyOf, loadExamples, mutate } from '../../support/fixtures';
 
 const examples = loadExamples();
@@ -280,5 +281,35 @@ describe('robustness (§2.2)', () => {
     const before = copyOf(doc);
     decodeDirective(doc, { lenient: true });
     expect(doc).toEqual(before);
+  });
+
+  // Found by fuzzing (issue 12): JSON.parse takes any depth, but describing the value that failed
+  // overflowed the stack, so a 40 KB directive part threw past the decoder (and the reader gave up
+  // on the whole downchannel body).
+  it('refuses a message nested deeper than the limit as invalid, without overflowing the stack', () => {
+    const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    const setVolume = (value: string) => `{"directive":{"header":{"namespace":"Speaker","name":"SetVolume","messageId":"m-1"},"payload":{"volume":${value}}}}`;
+    for (const lenient of [false, true]) {
+      const r = decodeDirectiveText(setVolume(deep(20_000)), { lenient });
+      expect(r.kind).toBe('invalid');
+      expect(r.kind === 'invalid' && formatDecodeError(r.error)).toMatch(/^\$\.directive\.payload\.volume(\[0\])+: nested more than 64 levels deep$/);
+      expect(r.kind === 'invalid' && r.header?.messageId).toBe('m-1'); // still answered with its header (§11.4)
+      expect(decodeDirectiveText(`{"directive":${deep(20_000)}}`, { lenient }).kind).toBe('invalid');
+      // An unknown extra field too: it would reach every machine and store that walks the directive.
+      expect(decodeDirectiveText(setVolume(`1,"extra":${deep(20_000)}`), { lenient }).kind).toBe('invalid');
+    }
+    expect(decodeEvent(JSON.parse(`{"event":${deep(20_000)}}`)).kind).toBe('invalid');
+    expect(decodeMessage(JSON.parse(`{"header":{"namespace":"System","name":"Exception"},"payload":${deep(20_000)}}`)).kind).toBe('invalid');
+    // Up to the limit, unknown extra fields are still accepted (§2.2).
+    let nested: unknown = 1;
+    for (let i = 0; i < MAX_DEPTH - 3; i++) nested = [nested];
+    expect(decodeDirective({ directive: { header: { namespace: 'Speaker', name: 'SetVolume', messageId: 'm' }, payload: { volume: 1, extra: nested } } }).kind).toBe('ok');
+  });
+
+  it('describes a value too deeply nested to print without overflowing the stack', () => {
+    let v: unknown = 1;
+    for (let i = 0; i < 20_000; i++) v = [v];
+    const r = t.number.validate(v, [{ key: '', type: t.number, actual: v }]);
+    expect(r._tag === 'Left' && formatDecodeError(toDecodeError(r.left))).toBe('$: expected number, got […]');
   });
 });
