@@ -59,3 +59,13 @@ const MUST_REACH: ReadonlySet<string> = new Set([
 ]);
 
 export const mustReachAvs = (namespace: string, name: string): boolean => MUST_REACH.has(`${namespace}.${name}`);
+
+/**
+ * State reports (§10.3): each tells AVS the state now, so only the newest one matters. A newer one
+ * replaces one still waiting (a burst of volume changes sends the last, not a queue of them), and
+ * they are kept in memory only: after a restart SynchronizeState (§1.6 step 5) carries the state
+ * in its context before any other event.
+ */
+const STATE_REPORTS: ReadonlySet<string> = new Set(['Speaker.VolumeChanged', 'Speaker.MuteChanged']);
+
+export const isStateReport = (namespace: string, name: string): boolean => STATE_REPORTS.has(`${namespace}.${name}`);

@@ -103,6 +103,9 @@ export interface DeviceConfig {
   readonly inspect?: ActorOptions<AnyActorLogic>['inspect'];
 }
 
+/** How long a volume change may wait to be written (a burst of them is written once). */
+const VOLUME_WRITE_MS = 250;
+
 /** Node's timers hold at most 2^31-1 ms; a longer delay would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -438,6 +441,9 @@ export function createDevice(config: DeviceConfig): Device {
       case 'outbox-full':
         transportLog.error({ event: r.name }, 'event dropped: the outbox is full');
         return;
+      case 'superseded':
+        transportLog.debug({ event: r.entry.name }, 'state report replaced by a newer one before it went');
+        return;
     }
     // §11.1: the answer to a SettingsUpdated decides whether the locale stays.
     if (r.entry.name === 'Settings.SettingsUpdated' && r.kind !== 'held') {
@@ -497,20 +503,26 @@ export function createDevice(config: DeviceConfig): Device {
     actors.playbackController.on('USER.ACTIVITY', safely(log, 'noting user activity', () => actors.system.send({ type: 'USER.ACTIVITY', at: now() }))),
   );
   const speakerLog = logger.child({ module: 'speaker' });
+  // The volume is kept on disk at most every VOLUME_WRITE_MS (and at stop): each write is a synced
+  // transaction on the event loop, and a burst of changes needs only its last one kept. A power
+  // cut within that time restarts at the volume before it.
   let kept = { volume: store.get(KEYS.volume), muted: store.get(KEYS.muted) };
+  let wanted = kept;
+  let volumeWrite: NodeJS.Timeout | undefined;
+  const writeVolume = safely(speakerLog, 'keeping the volume', () => {
+    volumeWrite = undefined;
+    if (wanted.volume !== kept.volume && wanted.volume !== undefined) store.set(KEYS.volume, wanted.volume);
+    if (wanted.muted !== kept.muted && wanted.muted !== undefined) store.set(KEYS.muted, wanted.muted);
+    kept = wanted;
+  });
   actors.speaker.on('OUTPUT.VOLUME', safely(speakerLog, 'applying and keeping the volume', (e) => {
     try {
       output.setVolume(e.volume, e.muted);
     } catch (error) {
       speakerLog.error({ error: (error as Error).message }, 'the output refused the volume');
     }
-    // Only what changed is written: each write is a synced transaction that holds up the
-    // directives behind it (test/bench).
-    const volume = String(e.volume);
-    const muted = String(e.muted);
-    if (volume !== kept.volume) store.set(KEYS.volume, volume);
-    if (muted !== kept.muted) store.set(KEYS.muted, muted);
-    kept = { volume, muted };
+    wanted = { volume: String(e.volume), muted: String(e.muted) };
+    volumeWrite ??= setTimeout(writeVolume, VOLUME_WRITE_MS).unref();
   }));
   // The output starts at the persisted volume.
   safely(speakerLog, 'applying the volume', () => {
@@ -720,6 +732,10 @@ export function createDevice(config: DeviceConfig): Device {
         pipeline.stop();
         await connection.stop();
         for (const s of teardown.splice(0)) s.unsubscribe();
+        if (volumeWrite) {
+          clearTimeout(volumeWrite);
+          writeVolume();
+        }
         root.stop();
         attention.complete();
         events.complete();

@@ -14,8 +14,13 @@ export interface OutboxEntry {
 }
 
 export interface Outbox {
-  /** Appends; undefined when the outbox is full (the caller reports it). */
-  add(name: string, message: object, durable: boolean): OutboxEntry | undefined;
+  /**
+   * Appends; undefined when the outbox is full (the caller reports it). `persist` (default: as
+   * `durable`): written to disk too, so it survives a restart (the SQLite outbox).
+   */
+  add(name: string, message: object, durable: boolean, persist?: boolean): OutboxEntry | undefined;
+  /** Removes and returns the waiting entries named `name`, except the one with id `except` (being sent). */
+  supersede(name: string, except?: number): OutboxEntry[];
   /** The oldest entry, next to send. */
   peek(): OutboxEntry | undefined;
   /** The newest entry. */
@@ -37,7 +42,13 @@ export abstract class QueuedOutbox implements Outbox {
     return this.entries.length;
   }
 
-  abstract add(name: string, message: object, durable: boolean): OutboxEntry | undefined;
+  abstract add(name: string, message: object, durable: boolean, persist?: boolean): OutboxEntry | undefined;
+
+  supersede(name: string, except?: number): OutboxEntry[] {
+    const gone = this.entries.filter((e) => e.name === name && e.id !== except);
+    if (gone.length > 0) for (const e of gone) this.remove(e.id);
+    return gone;
+  }
 
   peek(): OutboxEntry | undefined {
     return this.entries[0];

@@ -38,13 +38,14 @@ export class SqliteOutbox extends QueuedOutbox {
       .map((row) => ({ id: row.id, name: row.name, message: JSON.parse(row.message) as object, durable: true }));
   }
 
-  add(name: string, message: object, durable: boolean): OutboxEntry | undefined {
+  add(name: string, message: object, durable: boolean, persist = durable): OutboxEntry | undefined {
     if (this.entries.length >= this.limit) {
       this.options.onWarning?.(`outbox full (${this.limit} events waiting): ${name} was not queued`);
       return undefined;
     }
-    // Durable: on disk (synced) before anyone may send it; the row id is its id.
-    const id = durable ? Number(this.insert.run(name, JSON.stringify(message), this.now()).lastInsertRowid) : this.nextTransientId--;
+    // Durable and persisted: on disk (synced) before anyone may send it; the row id is its id.
+    // The others get negative ids and live in memory only.
+    const id = durable && persist ? Number(this.insert.run(name, JSON.stringify(message), this.now()).lastInsertRowid) : this.nextTransientId--;
     const entry: OutboxEntry = { id, name, message, durable };
     this.entries.push(entry);
     if (this.entries.length === this.warnLimit + 1) this.options.onWarning?.(`outbox holds more than ${this.warnLimit} events`);
@@ -54,7 +55,7 @@ export class SqliteOutbox extends QueuedOutbox {
   override remove(id: number): void {
     const entry = this.entries.find((e) => e.id === id);
     if (!entry) return;
-    if (entry.durable) this.delete.run(id);
+    if (entry.durable && id > 0) this.delete.run(id);
     super.remove(id);
   }
 }

@@ -3,7 +3,7 @@
 import type { Observable } from 'rxjs';
 import { eventNeedsContext, type ContextEntry } from '../../machines/catalog';
 import { BACKOFF_TABLE_MS } from '../../machines/connection/backoff';
-import { eventResponseAction, MAX_EVENT_ATTEMPTS, mustReachAvs } from '../../machines/connection/policy';
+import { eventResponseAction, isStateReport, MAX_EVENT_ATTEMPTS, mustReachAvs } from '../../machines/connection/policy';
 import type { AvsPart } from '../multipart';
 import type { Outbox, OutboxEntry } from '../outbox/outbox';
 import type { EventResponse } from './session';
@@ -18,7 +18,9 @@ export type SenderReport =
   /** The outbox is full: the event could not be queued. */
   | { readonly kind: 'outbox-full'; readonly name: string }
   /** It waits for the next connection (the session ended, or AVS keeps refusing the token). */
-  | { readonly kind: 'held'; readonly entry: OutboxEntry; readonly reason: string };
+  | { readonly kind: 'held'; readonly entry: OutboxEntry; readonly reason: string }
+  /** A newer state report of the same kind replaced it before it went (§10.3: only the state now matters). */
+  | { readonly kind: 'superseded'; readonly entry: OutboxEntry };
 
 export interface EventSenderOptions {
   readonly outbox: Outbox;
@@ -35,6 +37,14 @@ export interface EventSenderOptions {
    * carries context gets a fresh one each time it is posted, however long it waited in the outbox.
    */
   readonly context?: () => readonly ContextEntry[];
+  /**
+   * A state report (§10.3: VolumeChanged, MuteChanged) goes at most this often per kind; one made
+   * sooner waits out the rest of the interval, replaced by any newer one meanwhile (a turned knob
+   * sends its last volume, not every step). Default 100 ms; 0 sends each at once.
+   */
+  readonly stateReportIntervalMs?: number;
+  /** The time (ms), for the state-report interval. */
+  readonly now?: () => number;
 }
 
 type Delivery = 'sent' | 'dropped' | 'held';
@@ -53,14 +63,25 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unr
 export class EventSender {
   private session: EventChannel | undefined;
   private draining = false;
+  /** The id of the entry being posted (a newer state report does not replace it mid-flight). */
+  private sending: number | undefined;
   /** sendNow calls waiting for the events queued before them; each posts as soon as it may. */
   private waiters: (() => boolean)[] = [];
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
+  /** State reports waiting out their interval, by `Namespace.Name`. */
+  private readonly stateSlots = new Map<string, { entry: OutboxEntry; timer: NodeJS.Timeout }>();
+  /** When each kind of state report last went into the outbox. */
+  private readonly stateQueuedAt = new Map<string, number>();
+  private readonly stateIntervalMs: number;
+  private readonly now: () => number;
+
   constructor(private readonly options: EventSenderOptions) {
     this.sleep = options.sleep ?? realSleep;
     this.random = options.random ?? Math.random;
+    this.stateIntervalMs = options.stateReportIntervalMs ?? 100;
+    this.now = options.now ?? Date.now;
   }
 
   get connected(): boolean {
@@ -91,7 +112,41 @@ export class EventSender {
       this.report({ kind: 'not-connected', name: key });
       return false;
     }
+    const state = isStateReport(namespace, name);
+    if (state) {
+      // §10.3: the state now is what AVS needs. One that waits its interval is replaced.
+      const slot = this.stateSlots.get(key);
+      if (slot) {
+        this.report({ kind: 'superseded', entry: slot.entry });
+        slot.entry = { ...slot.entry, message };
+        return true;
+      }
+      const wait = (this.stateQueuedAt.get(key) ?? -Infinity) + this.stateIntervalMs - this.now();
+      if (wait > 0) {
+        const timer = setTimeout(() => {
+          const waiting = this.stateSlots.get(key);
+          this.stateSlots.delete(key);
+          if (waiting) this.queueState(key, waiting.entry.message);
+        }, wait);
+        timer.unref?.();
+        this.stateSlots.set(key, { entry: { id: 0, name: key, message, durable: true }, timer });
+        return true;
+      }
+      return this.queueState(key, message);
+    }
     if (!this.options.outbox.add(key, message, durable)) {
+      this.report({ kind: 'outbox-full', name: key });
+      return false;
+    }
+    void this.drain();
+    return true;
+  }
+
+  /** A state report into the outbox, replacing one of its kind that waits there (not the one being sent). */
+  private queueState(key: string, message: object): boolean {
+    this.stateQueuedAt.set(key, this.now());
+    for (const old of this.options.outbox.supersede(key, this.sending)) this.report({ kind: 'superseded', entry: old });
+    if (!this.options.outbox.add(key, message, true, false)) {
       this.report({ kind: 'outbox-full', name: key });
       return false;
     }
@@ -174,7 +229,8 @@ export class EventSender {
         const session = this.session;
         const entry = this.options.outbox.peek();
         if (!session?.isOpen || !entry) return;
-        const delivery = await this.deliver(session, entry);
+        this.sending = entry.id;
+        const delivery = await this.deliver(session, entry).finally(() => (this.sending = undefined));
         this.wake();
         if (delivery !== 'held') {
           held = 0;

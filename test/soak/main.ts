@@ -38,7 +38,7 @@ runSoak({ turns, seed, log: (line) => process.stdout.write(`${line}\n`) }).then(
     process.stdout.write(`faults by kind: ${kinds || 'none'}\n`);
     process.stdout.write(`actions: ${Object.entries(r.actions).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
     process.stdout.write(
-      `checks: ${r.outOfOrder} out of order, ${r.resentUnanswered} re-sent after an answer that broke off, alerts late ${r.alertsLate} (max ${r.maxAlertLatenessMs} ms), ` +
+      `checks: ${r.superseded} state reports superseded by a newer one, ${r.outOfOrder} out of order, ${r.resentUnanswered} re-sent after an answer that broke off, alerts late ${r.alertsLate} (max ${r.maxAlertLatenessMs} ms), ` +
         `recovery max ${r.maxRecoveryMs} ms (largest bound ${r.recoveryBoundMs} ms, ${r.recoveriesOverBound} over), ${r.maxAttemptsIn10Min} connection attempts in the busiest 10 minutes, heap growth ${r.heapGrowthMb} MB (bound ${r.heapBoundMb} MB), ${r.tokenLeaks} tokens in logs, ${Math.round(r.durationMs / 1000)} s\n`,
     );
     if (json) process.stdout.write(`${JSON.stringify(r)}\n`);

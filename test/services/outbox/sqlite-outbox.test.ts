@@ -23,6 +23,20 @@ describe('SqliteOutbox', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('keeps a state report in memory only: held across a lost connection, not across a restart (§10.3, §1.6 step 5)', () => {
+    const db = openDatabase(path);
+    const outbox = new SqliteOutbox(db);
+    outbox.add('Speaker.VolumeChanged', buildEvent('Speaker', 'VolumeChanged', { volume: 30, muted: false }), true, false);
+    outbox.add('Alerts.AlertStarted', alert('a'), true);
+    expect(outbox.dropTransient()).toEqual([]);
+    expect(outbox.size).toBe(2);
+    expect(outbox.supersede('Speaker.VolumeChanged').map((e) => e.name)).toEqual(['Speaker.VolumeChanged']);
+    db.close();
+    const again = new SqliteOutbox(openDatabase(path));
+    expect(again.size).toBe(1);
+    expect(again.peek()?.name).toBe('Alerts.AlertStarted');
+  });
+
   it('keeps durable events across a reopen, in order, and forgets what was removed', () => {
     const db = openDatabase(path);
     const outbox = new SqliteOutbox(db);

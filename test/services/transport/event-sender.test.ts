@@ -33,7 +33,7 @@ class FakeChannel implements EventChannel {
 
 const event = (namespace: string, name: string) => ({ event: { header: { namespace, name, messageId: `${name}-id` }, payload: {} } });
 
-function setup(script: (name: string, n: number) => number | Error, tokens = new StaticTokenSource('t')) {
+function setup(script: (name: string, n: number) => number | Error, tokens = new StaticTokenSource('t'), stateReportIntervalMs = 0) {
   const outbox = new MemoryOutbox(5);
   const reports: SenderReport[] = [];
   const sleeps: number[] = [];
@@ -46,6 +46,7 @@ function setup(script: (name: string, n: number) => number | Error, tokens = new
       sleeps.push(ms);
     },
     random: () => 0.5,
+    stateReportIntervalMs,
   });
   const channel = new FakeChannel(script);
   const settle = async () => {
@@ -142,6 +143,38 @@ describe('EventSender', () => {
     await s.settle();
     expect(s.channel.posted).toEqual(['AlertStarted', 'AlertStarted']);
     expect(s.outbox.size).toBe(0);
+  });
+
+  it('a newer state report replaces one still waiting, never the one being sent (§10.3, §1.7)', async () => {
+    const s = setup(() => 204);
+    s.sender.attach(s.channel);
+    const volume = (v: number) => ({ event: { header: { namespace: 'Speaker', name: 'VolumeChanged', messageId: `v${v}` }, payload: { volume: v, muted: false } } });
+    s.sender.enqueue('Speaker', 'VolumeChanged', volume(10));
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    s.sender.enqueue('Speaker', 'VolumeChanged', volume(20));
+    s.sender.enqueue('Speaker', 'VolumeChanged', volume(30));
+    await s.settle();
+    // v10 was on its way; v20 waited and was replaced by v30, which goes after the alert event.
+    expect(s.channel.posted).toEqual(['VolumeChanged', 'AlertStarted', 'VolumeChanged']);
+    const ids = s.reports.map((r) => `${r.kind}:${'entry' in r ? (r.entry.message as { event: { header: { messageId: string } } }).event.header.messageId : ''}`);
+    expect(ids).toEqual(['superseded:v20', 'sent:v10', 'sent:AlertStarted-id', 'sent:v30']);
+  });
+
+  it('a state report goes at most once per interval: one made sooner waits, replaced by any newer one (§10.3)', async () => {
+    const s = setup(() => 204, new StaticTokenSource('t'), 30);
+    s.sender.attach(s.channel);
+    const volume = (v: number) => ({ event: { header: { namespace: 'Speaker', name: 'VolumeChanged', messageId: `v${v}` }, payload: { volume: v, muted: false } } });
+    for (const v of [10, 20, 30, 40]) s.sender.enqueue('Speaker', 'VolumeChanged', volume(v));
+    s.sender.enqueue('Alerts', 'AlertStarted', event('Alerts', 'AlertStarted'));
+    await s.settle();
+    expect(s.channel.posted).toEqual(['VolumeChanged', 'AlertStarted']);
+    await new Promise((r) => setTimeout(r, 80));
+    await s.settle();
+    // The last volume went once the interval was over; 20 and 30 were replaced while they waited.
+    expect(s.channel.posted).toEqual(['VolumeChanged', 'AlertStarted', 'VolumeChanged']);
+    const ids = s.reports.map((r) => `${r.kind}:${'entry' in r ? (r.entry.message as { event: { header: { messageId: string } } }).event.header.messageId : ''}`);
+    expect(ids.filter((i) => i.startsWith('superseded'))).toEqual(['superseded:v20', 'superseded:v30']);
+    expect(ids.filter((i) => i.startsWith('sent'))).toEqual(['sent:v10', 'sent:AlertStarted-id', 'sent:v40']);
   });
 
   it('reports a full outbox', () => {
