@@ -25,6 +25,7 @@ import { createInterface } from 'node:readline';
 import { openDatabase } from '../../services/store/database';
 import { parseScenario, startSimulator, type Simulator } from '../avs-cloud';
 import type { RequestRecord } from '../avs-cloud/recorder';
+import { prng } from '../support/prng';
 
 const ROOT = join(__dirname, '..', '..');
 const SCRIPT = join(ROOT, 'test', 'fixtures', 'scripts', 'power-loss-device.ts');
@@ -32,17 +33,6 @@ const WAV = join(ROOT, 'test', 'fixtures', 'audio', 'what-time-is-it.wav');
 const KILLS = 100;
 const SEED = 20_260_112;
 
-/** mulberry32: a small PRNG, so the workload and the kill moments repeat from the seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+0000');
 /** Unref'd: a wait that lost its race must not hold the test run open. */

@@ -17,6 +17,7 @@ import { isStateReport, mustReachAvs } from '../../machines/connection/policy';
 import { createLogger } from '../../services/log/logger';
 import { createDevice, type Device } from '../../runtime/device/device';
 import { parseScenario, startSimulator, type Simulator } from '../avs-cloud';
+import { prng } from '../support/prng';
 
 const WAV = join(__dirname, '..', 'fixtures', 'audio', 'what-time-is-it.wav');
 
@@ -90,17 +91,6 @@ export interface SoakResult {
   readonly durationMs: number;
 }
 
-/** mulberry32: a small, good-enough seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+0000');
