@@ -5,10 +5,9 @@
 // STOP_CAPTURE arriving, the capture stopped, the Speak's PARSE_COMPLETE and DIRECTIVE_DISPATCHED,
 // the attachment's first bytes arriving and being handed to the output, TTS_STARTED, and
 // SpeechStarted being sent. The harness adds what the simulator saw and puts both on one time line.
-import { filter, firstValueFrom, timeout } from 'rxjs';
-import { waitFor } from 'xstate';
 import type { AvsPart } from '../../services/multipart';
 import { startBenchDevice, type DeviceTarget } from './bench-device';
+import { dialogTurn } from './turn';
 import { calibrate, epochMs, type ClockOffset } from './clock';
 import type { Rpc } from './ipc';
 import { BenchMicrophone, TimedOutput } from './timed-drivers';
@@ -85,15 +84,7 @@ export async function runDialogDevice(rpc: Rpc, task: DialogTask): Promise<Dialo
     const clock = await calibrate(() => rpc.call<number>('now'));
     for (let i = 0; i < task.warmupTurns + task.turns; i++) {
       turn = { frames: [] };
-      const finished = firstValueFrom(
-        device.events$.pipe(
-          filter((e) => e.name === 'SpeechSynthesizer.SpeechFinished'),
-          timeout(15_000),
-        ),
-      );
-      device.tap();
-      await finished;
-      await waitFor(device.actors.speechRecognizer, (s) => s.matches('IDLE'), { timeout: 15_000 });
+      await dialogTurn(device);
       const capture = microphone.captures.at(-1);
       const play = output.plays.at(-1);
       turn.frames = capture?.frames ?? [];

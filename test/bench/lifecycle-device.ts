@@ -6,9 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
-import { filter, firstValueFrom, timeout } from 'rxjs';
-import { waitFor } from 'xstate';
 import type { DeviceTarget } from './bench-device';
+import { dialogTurn } from './turn';
 import { sleep } from './clock';
 
 export interface LifecycleTask {
@@ -112,15 +111,7 @@ export async function runLifecycleDevice(task: LifecycleTask, entryMs: number): 
     const t0 = performance.now();
     let done = 0;
     for (let i = 1; i <= task.turns; i++) {
-      const finished = firstValueFrom(
-        device.events$.pipe(
-          filter((e) => e.name === 'SpeechSynthesizer.SpeechFinished'),
-          timeout(15_000),
-        ),
-      );
-      device.tap();
-      await finished;
-      await waitFor(device.actors.speechRecognizer, (s) => s.matches('IDLE'), { timeout: 15_000 });
+      await dialogTurn(device);
       // The bench's own records must not grow with the turns.
       microphone.clear();
       output.clear();
