@@ -23,6 +23,7 @@ import { DirectiveError, type DirectiveHandler } from '../../runtime/pipeline/ha
 import { DirectivePipeline, type ExceptionReport } from '../../runtime/pipeline/pipeline';
 import { FIXTURES, loadExamples } from '../support/fixtures';
 import { buildBody, splitAt } from '../support/multipart';
+import { jsonPaths } from '../support/arbitrary';
 
 // ---------------------------------------------------------------------------------------------
 // Seeds: the valid material mutations start from
@@ -389,13 +390,7 @@ const strangeValue: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Replaces, deletes or wraps the values at a few random places of a JSON document. */
 function mutateDoc(doc: unknown): fc.Arbitrary<unknown> {
-  const paths: (string | number)[][] = [];
-  const walk = (v: unknown, path: (string | number)[]) => {
-    paths.push(path);
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-    else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
-  };
-  walk(doc, []);
+  const paths = jsonPaths(doc);
   const step = fc.tuple(fc.constantFrom(...paths), strangeValue, fc.constantFrom('replace', 'wrap', 'addKey'), fc.string({ maxLength: 12 }));
   return fc.array(step, { minLength: 1, maxLength: 4 }).map((steps) => {
     let copy = JSON.parse(JSON.stringify(doc)) as unknown;

@@ -6,7 +6,6 @@ import { spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
-import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { filter, firstValueFrom } from 'rxjs';
 import { waitFor } from 'xstate';
@@ -18,6 +17,7 @@ import { createLogger } from '../../services/log/logger';
 import type { SenderReport } from '../../services/transport';
 import { startSimulator, type Simulator } from '../avs-cloud';
 import { openSse } from '../runtime/inspector/sse';
+import { logLines } from '../support/log-lines';
 
 // The module object itself (an `import * as` would be a copy, and a spy on it would see nothing).
 const nodeHttp = require('node:http') as typeof import('node:http');
@@ -68,12 +68,7 @@ describe('no token in any log line, trace, inspector stream or error', () => {
     sim = await startSimulator({ tracePath, lwa: { rotateRefreshTokens: true } });
     const inspector = await startInspector();
     const logs: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _e, done) {
-        logs.push(chunk.toString());
-        done();
-      },
-    });
+    const destination = logLines(logs);
     const d = createDevice({
       endpoint: sim.url,
       ca: sim.ca,

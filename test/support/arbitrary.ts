@@ -98,3 +98,15 @@ function shapeOf(codec: t.Decoder<unknown, unknown>, options: ArbitraryOptions):
   const model = Object.fromEntries(Object.entries(props).map(([k, c]) => [k, arbitraryOf(c, options)]));
   return fc.record(model, codec instanceof t.PartialType ? { requiredKeys: [] } : undefined);
 }
+
+/** Every place in a JSON document, as the key/index path to it (the document itself is `[]`). */
+export function jsonPaths(doc: unknown): (string | number)[][] {
+  const paths: (string | number)[][] = [];
+  const walk = (v: unknown, path: (string | number)[]) => {
+    paths.push(path);
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+    else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+  };
+  walk(doc, []);
+  return paths;
+}

@@ -13,7 +13,7 @@ import {
   decodeMessage,
   formatDecodeError,
 } from '../../../machines/catalog';
-import { arbitraryOf } from '../../support/arbitrary';
+import { arbitraryOf, jsonPaths } from '../../support/arbitrary';
 import { loadExamples } from '../../support/fixtures';
 
 const RUNS = 60;
@@ -83,13 +83,7 @@ describe.each([...CONTEXT_CODECS.entries()])('context %s', (_key, codec) => {
 
 /** Replaces, deletes or wraps the value at a random place in a JSON document. */
 function mutationsOf(doc: unknown): fc.Arbitrary<unknown> {
-  const paths: (string | number)[][] = [];
-  const walk = (v: unknown, path: (string | number)[]) => {
-    paths.push(path);
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-    else if (typeof v === 'object' && v !== null) for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
-  };
-  walk(doc, []);
+  const paths = jsonPaths(doc);
   const replacement = fc.oneof(
     fc.constant(undefined),
     fc.jsonValue({ maxDepth: 2 }),

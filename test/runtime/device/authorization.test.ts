@@ -1,7 +1,6 @@
 // End to end, Login with Amazon (PROTOCOL.md §12): the device links itself against the
 // simulator's LWA endpoints by every path, refreshes on a simulated clock, is unlinked by a revoked
 // token, and never writes a token into a log line.
-import { Writable } from 'node:stream';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { openDatabase } from '../../../services/store/database';
 import { createDevice, type Device, type DeviceConfig } from '../../../runtime/device/device';
 import { TOKEN_KEYS } from '../../../runtime/device/authorization';
 import { startSimulator, type Simulator } from '../../avs-cloud';
+import { logLines } from '../../support/log-lines';
 
 const WAV = join(__dirname, '..', '..', 'fixtures', 'audio', 'what-time-is-it.wav');
 const CLIENT = 'amzn1.application-oa2-client.sim';
@@ -41,12 +41,7 @@ afterEach(async () => {
 
 function device(extra: Partial<DeviceConfig> = {}) {
   const clock = new SimulatedClock(Date.now());
-  const destination = new Writable({
-    write(chunk: Buffer, _e, done) {
-      logs.push(chunk.toString());
-      done();
-    },
-  });
+  const destination = logLines(logs);
   const d = createDevice({
     endpoint: sim.url,
     ca: sim.ca,
